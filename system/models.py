@@ -1,0 +1,666 @@
+"""Tables of the `system` app: settings, terminology, audit log and the tool's bookkeeping.
+
+Every table, column, default, key, CHECK and index mirrors ``schema.json`` (the contract);
+triggers live in ``migrations/sql/<vendor>/``.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+
+from system.fields import (
+    DbNow,
+    IntBooleanField,
+    ShortTextField,
+    TimestampField,
+    utc_now,
+)
+
+#: A row is live while ``deleted_at`` is NULL (soft delete, RULES.md 1.4).
+LIVE = Q(deleted_at__isnull=True)
+
+
+class InstanceConfig(models.Model):
+    """Key/value settings of this install (``instance_id`` is copied into audit rows)."""
+
+    key = ShortTextField(primary_key=True)
+    value = models.TextField()
+    updated_at = TimestampField(default=utc_now, db_default=DbNow())
+    created_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "instance_config"
+        indexes = [
+            models.Index(fields=["created_at"], name="idx_instance_config_created_at"),
+            models.Index(fields=["updated_at"], name="idx_instance_config_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_instance_config_deleted_at"),
+        ]
+
+
+class Terminology(models.Model):
+    """Domain-scoped dictionary behind every ``*_key`` column."""
+
+    id = models.AutoField(primary_key=True)
+    domain = ShortTextField()
+    internal_key = ShortTextField()
+    display_name = ShortTextField()
+    description = models.TextField(null=True, blank=True)
+    sort_order = models.IntegerField(null=True, blank=True, default=0, db_default=0)
+    deprecated_at = TimestampField(null=True, blank=True)
+    replaced_by = ShortTextField(null=True, blank=True)
+    created_at = TimestampField(default=utc_now, db_default=DbNow())
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "terminology"
+        indexes = [
+            models.Index(fields=["domain", "internal_key"], name="idx_terminology_lookup"),
+            models.Index(fields=["created_at"], name="idx_terminology_created_at"),
+            models.Index(fields=["updated_at"], name="idx_terminology_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_terminology_deleted_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain", "internal_key"], name="terminology_domain_internal_key_uniq"
+            ),
+        ]
+
+
+class AuditLog(models.Model):
+    """Append-only audit trail."""
+
+    id = models.AutoField(primary_key=True)
+    timestamp = TimestampField(default=utc_now, db_default=DbNow())
+    event_type = ShortTextField()
+    actor = ShortTextField()
+    resource_type = ShortTextField(null=True, blank=True)
+    resource_id = ShortTextField(null=True, blank=True)
+    action = ShortTextField()
+    old_value = models.TextField(null=True, blank=True)
+    new_value = models.TextField(null=True, blank=True)
+    context = models.TextField(null=True, blank=True)
+    instance_id = ShortTextField()
+    protocol_version = models.IntegerField(default=1, db_default=1)
+
+    class Meta:
+        db_table = "audit_log"
+        indexes = [
+            models.Index(fields=["timestamp"], name="idx_audit_timestamp"),
+            models.Index(fields=["resource_type", "resource_id"], name="idx_audit_resource"),
+            models.Index(fields=["actor"], name="idx_audit_actor"),
+        ]
+
+
+class ResourceQuota(models.Model):
+    """Soft/hard limits per resource type."""
+
+    resource_type = ShortTextField(primary_key=True)
+    soft_limit = models.IntegerField()
+    hard_limit = models.IntegerField()
+    current_usage = models.IntegerField(default=0, db_default=0)
+    last_warning_at = TimestampField(null=True, blank=True)
+    last_reset_at = TimestampField(null=True, blank=True)
+    reset_interval_hours = models.IntegerField(null=True, blank=True)
+    created_at = TimestampField(default=utc_now, db_default=DbNow())
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "resource_quotas"
+        indexes = [
+            models.Index(fields=["created_at"], name="idx_resource_quotas_created_at"),
+            models.Index(fields=["updated_at"], name="idx_resource_quotas_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_resource_quotas_deleted_at"),
+        ]
+
+
+class IdempotencyKey(models.Model):
+    """Stored result of a request made with an Idempotency-Key header."""
+
+    key = ShortTextField(primary_key=True)
+    operation = ShortTextField()
+    request_hash = ShortTextField()
+    response = models.TextField(null=True, blank=True)
+    status = ShortTextField(
+        choices=[("pending", "Pending"), ("complete", "Complete"), ("failed", "Failed")],
+        default="pending",
+        db_default="pending",
+    )
+    created_at = TimestampField(default=utc_now, db_default=DbNow())
+    expires_at = TimestampField()
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "idempotency_keys"
+        indexes = [
+            models.Index(fields=["expires_at"], name="idx_idempotency_expires"),
+            models.Index(
+                fields=["status"], name="idx_idempotency_status", condition=Q(status="pending")
+            ),
+            models.Index(fields=["created_at"], name="idx_idempotency_keys_created_at"),
+            models.Index(fields=["updated_at"], name="idx_idempotency_keys_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_idempotency_keys_deleted_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "complete", "failed"]),
+                name="idempotency_keys_status_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="idempotency_keys_created_at_expires_at_check",
+            ),
+        ]
+
+
+class HealthCheckResult(models.Model):
+    """Rolling window of health-check results (7 days, pruned by trigger)."""
+
+    id = models.AutoField(primary_key=True)
+    check_name = ShortTextField()
+    status = ShortTextField(choices=[("pass", "Pass"), ("warn", "Warn"), ("fail", "Fail")])
+    message = models.TextField(null=True, blank=True)
+    details = models.TextField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    checked_at = TimestampField(default=utc_now, db_default=DbNow())
+    created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "health_check_results"
+        indexes = [
+            models.Index(fields=["check_name", "-checked_at"], name="idx_health_latest"),
+            models.Index(fields=["created_at"], name="idx_health_check_results_created_at"),
+            models.Index(fields=["updated_at"], name="idx_health_check_results_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_health_check_results_deleted_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pass", "warn", "fail"]),
+                name="health_check_results_status_check",
+            ),
+        ]
+
+
+class CircuitBreaker(models.Model):
+    """Circuit-breaker state per dependency."""
+
+    name = ShortTextField(primary_key=True)
+    state = ShortTextField(
+        choices=[("closed", "Closed"), ("open", "Open"), ("half_open", "Half open")],
+        default="closed",
+        db_default="closed",
+    )
+    failure_count = models.IntegerField(default=0, db_default=0)
+    success_count = models.IntegerField(default=0, db_default=0)
+    last_failure_at = TimestampField(null=True, blank=True)
+    last_success_at = TimestampField(null=True, blank=True)
+    opened_at = TimestampField(null=True, blank=True)
+    failure_threshold = models.IntegerField(default=5, db_default=5)
+    recovery_timeout_seconds = models.IntegerField(default=30, db_default=30)
+    updated_at = TimestampField(default=utc_now, db_default=DbNow())
+    created_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "circuit_breakers"
+        indexes = [
+            models.Index(fields=["created_at"], name="idx_circuit_breakers_created_at"),
+            models.Index(fields=["updated_at"], name="idx_circuit_breakers_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_circuit_breakers_deleted_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["closed", "open", "half_open"]),
+                name="circuit_breakers_state_check",
+            ),
+        ]
+
+
+class ExtensionPoint(models.Model):
+    """Handler registry (composite key: point_name, handler_id)."""
+
+    pk = models.CompositePrimaryKey("point_name", "handler_id")
+    point_name = ShortTextField()
+    handler_id = ShortTextField()
+    handler_type = ShortTextField(
+        choices=[("builtin", "Builtin"), ("plugin", "Plugin"), ("hook", "Hook")]
+    )
+    handler_path = ShortTextField(null=True, blank=True)
+    priority = models.IntegerField(default=50, db_default=50)
+    is_enabled = IntBooleanField(default=True, db_default=1)
+    created_at = TimestampField(default=utc_now, db_default=DbNow())
+
+    class Meta:
+        db_table = "extension_points"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(handler_type__in=["builtin", "plugin", "hook"]),
+                name="extension_points_handler_type_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_enabled__in=[0, 1]), name="extension_points_is_enabled_check"
+            ),
+        ]
+
+
+class Metric(models.Model):
+    """Operation timings; the `motus` tool prunes rows older than 30 days."""
+
+    id = models.AutoField(primary_key=True)
+    timestamp = TimestampField()
+    operation = ShortTextField()
+    elapsed_ms = models.FloatField()
+    is_success = IntBooleanField(default=True, db_default=1)
+    metadata = models.TextField(null=True, blank=True)
+    created_at = TimestampField(default=utc_now, db_default=DbNow())
+    updated_at = TimestampField(default=utc_now, db_default=DbNow())
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "metrics"
+        indexes = [
+            models.Index(fields=["created_at"], name="idx_metrics_created_at"),
+            models.Index(fields=["updated_at"], name="idx_metrics_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_metrics_deleted_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_success__in=[0, 1]), name="metrics_is_success_check"
+            ),
+        ]
+
+
+class SchemaVersion(models.Model):
+    """The `motus` tool's migration history: 20 fixed rows it checks on start."""
+
+    version = models.IntegerField(primary_key=True)
+    migration_name = ShortTextField()
+    applied_at = TimestampField(default=utc_now, db_default=DbNow())
+    checksum = ShortTextField()
+    execution_time_ms = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "schema_version"
+
+
+class Session(models.Model):
+    """A `motus` CLI session."""
+
+    id = models.AutoField(primary_key=True)
+    started_at = TimestampField(default=utc_now, db_default=DbNow())
+    ended_at = TimestampField(null=True, blank=True)
+    commands_run = models.IntegerField(default=0, db_default=0)
+    learnings_captured = models.IntegerField(default=0, db_default=0)
+    created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "sessions"
+        indexes = [
+            models.Index(fields=["-started_at"], name="idx_sessions_started"),
+            models.Index(fields=["created_at"], name="idx_sessions_created_at"),
+            models.Index(fields=["updated_at"], name="idx_sessions_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_sessions_deleted_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(commands_run__gte=0), name="sessions_commands_run_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(learnings_captured__gte=0), name="sessions_learnings_captured_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="sessions_started_at_ended_at_check",
+            ),
+        ]
+
+
+class SessionCacheState(models.Model):
+    """Key/value transcript-sync state."""
+
+    key = ShortTextField(primary_key=True)
+    value = models.TextField()
+    updated_at = TimestampField(default=utc_now, db_default=DbNow())
+    created_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "session_cache_state"
+        indexes = [
+            models.Index(fields=["created_at"], name="idx_session_cache_state_created_at"),
+            models.Index(fields=["updated_at"], name="idx_session_cache_state_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_session_cache_state_deleted_at"),
+        ]
+
+
+class SessionEventCache(models.Model):
+    """Events parsed from an ingested transcript file."""
+
+    id = models.AutoField(primary_key=True)
+    session = models.ForeignKey(
+        "SessionFileCache",
+        on_delete=models.DO_NOTHING,
+        db_column="session_id",
+        db_index=False,
+        related_name="session_event_cache",
+    )
+    sequence = models.IntegerField()
+    type = ShortTextField()
+    timestamp = TimestampField(null=True, blank=True)
+    content_preview = models.TextField(null=True, blank=True)
+    content_hash = models.TextField(null=True, blank=True)
+    tool_name = ShortTextField(null=True, blank=True)
+    token_count = models.IntegerField(null=True, blank=True)
+    created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "session_event_cache"
+        indexes = [
+            models.Index(fields=["session"], name="idx_session_event_cache_session"),
+            models.Index(fields=["type"], name="idx_session_event_cache_type"),
+            models.Index(fields=["created_at"], name="idx_session_event_cache_created_at"),
+            models.Index(fields=["updated_at"], name="idx_session_event_cache_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_session_event_cache_deleted_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session_id", "sequence"],
+                name="session_event_cache_session_id_sequence_uniq",
+            ),
+        ]
+
+
+class SessionFileCache(models.Model):
+    """One row per ingested transcript file."""
+
+    id = ShortTextField(primary_key=True)
+    source = ShortTextField()
+    file_path = ShortTextField()
+    file_hash = ShortTextField()
+    file_mtime_ns = models.IntegerField()
+    file_size_bytes = models.IntegerField()
+    ingested_at = TimestampField()
+    project_path = ShortTextField(null=True, blank=True)
+    model = ShortTextField(null=True, blank=True)
+    total_turns = models.IntegerField(null=True, blank=True)
+    total_tokens = models.IntegerField(null=True, blank=True)
+    last_action = ShortTextField(default="", db_default="")
+    has_completion = IntBooleanField(default=False, db_default=0)
+    parse_error = models.TextField(null=True, blank=True)
+    status = ShortTextField(
+        choices=[
+            ("active", "Active"),
+            ("archived", "Archived"),
+            ("corrupted", "Corrupted"),
+            ("partial", "Partial"),
+            ("skipped", "Skipped"),
+        ],
+        default="active",
+        db_default="active",
+    )
+    created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "session_file_cache"
+        indexes = [
+            models.Index(fields=["file_mtime_ns"], name="idx_session_file_cache_mtime"),
+            models.Index(fields=["project_path"], name="idx_session_file_cache_project"),
+            models.Index(fields=["status"], name="idx_session_file_cache_status"),
+            models.Index(fields=["created_at"], name="idx_session_file_cache_created_at"),
+            models.Index(fields=["updated_at"], name="idx_session_file_cache_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_session_file_cache_deleted_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["file_path"], name="session_file_cache_file_path_uniq"),
+            models.CheckConstraint(
+                condition=Q(has_completion__in=[0, 1]),
+                name="session_file_cache_has_completion_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "archived", "corrupted", "partial", "skipped"]),
+                name="session_file_cache_status_check",
+            ),
+        ]
+
+
+class LearnedPattern(models.Model):
+    """Per-user memory: a learned pattern."""
+
+    id = models.AutoField(primary_key=True)
+    pattern_type = ShortTextField()
+    pattern_value = models.TextField()
+    learned_at = TimestampField(default=utc_now, db_default=DbNow())
+    source = ShortTextField(
+        choices=[
+            ("detection", "Detection"),
+            ("user_input", "User input"),
+            ("observation", "Observation"),
+        ]
+    )
+    frequency = models.IntegerField(default=1, db_default=1)
+    last_seen_at = TimestampField(default=utc_now, db_default=DbNow())
+    created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "learned_patterns"
+        indexes = [
+            models.Index(fields=["pattern_type"], name="idx_learned_patterns_type"),
+            models.Index(
+                fields=["pattern_type", "-frequency"], name="idx_learned_patterns_frequency"
+            ),
+            models.Index(fields=["created_at"], name="idx_learned_patterns_created_at"),
+            models.Index(fields=["updated_at"], name="idx_learned_patterns_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_learned_patterns_deleted_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pattern_type", "pattern_value"],
+                name="learned_patterns_pattern_type_pattern_value_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["detection", "user_input", "observation"]),
+                name="learned_patterns_source_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency__gte=1), name="learned_patterns_frequency_check"
+            ),
+        ]
+
+
+class DetectedPattern(models.Model):
+    """Per-user memory: a detected pattern."""
+
+    id = models.AutoField(primary_key=True)
+    pattern_type = ShortTextField()
+    pattern_value = models.TextField()
+    confidence = ShortTextField(choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")])
+    detected_from = ShortTextField(null=True, blank=True)
+    detected_at = TimestampField(default=utc_now, db_default=DbNow())
+    last_confirmed_at = TimestampField(null=True, blank=True)
+    created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "detected_patterns"
+        indexes = [
+            models.Index(fields=["pattern_type"], name="idx_detected_patterns_type"),
+            models.Index(fields=["detected_at"], name="idx_detected_patterns_last_seen"),
+            models.Index(fields=["created_at"], name="idx_detected_patterns_created_at"),
+            models.Index(fields=["updated_at"], name="idx_detected_patterns_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_detected_patterns_deleted_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pattern_type", "pattern_value"],
+                name="detected_patterns_pattern_type_pattern_value_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__in=["high", "medium", "low"]),
+                name="detected_patterns_confidence_check",
+            ),
+        ]
+
+
+class GroundRule(models.Model):
+    """Per-user memory: a ground rule."""
+
+    id = models.AutoField(primary_key=True)
+    rule_type = ShortTextField()
+    rule_value = models.TextField()
+    created_at = TimestampField(default=utc_now, db_default=DbNow())
+    source = ShortTextField(
+        choices=[("default", "Default"), ("user_defined", "User defined"), ("imported", "Imported")]
+    )
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "ground_rules"
+        indexes = [
+            models.Index(fields=["rule_type"], name="idx_ground_rules_type"),
+            models.Index(fields=["created_at"], name="idx_ground_rules_created_at"),
+            models.Index(fields=["updated_at"], name="idx_ground_rules_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_ground_rules_deleted_at"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_type", "rule_value"], name="ground_rules_rule_type_rule_value_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["default", "user_defined", "imported"]),
+                name="ground_rules_source_check",
+            ),
+        ]
+
+
+class Skill(models.Model):
+    """Per-user memory: a skill and its unlock progress."""
+
+    skill_name = ShortTextField(primary_key=True)
+    unlocked_at = TimestampField(null=True, blank=True)
+    progress_count = models.IntegerField(default=0, db_default=0)
+    unlock_threshold = models.IntegerField()
+    created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "skills"
+        indexes = [
+            models.Index(fields=["created_at"], name="idx_skills_created_at"),
+            models.Index(fields=["updated_at"], name="idx_skills_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_skills_deleted_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress_count__gte=0), name="skills_progress_count_check"
+            ),
+            models.CheckConstraint(
+                condition=Q(unlock_threshold__gte=0), name="skills_unlock_threshold_check"
+            ),
+        ]
+
+
+class Preference(models.Model):
+    """Per-user memory: a preference."""
+
+    key = ShortTextField(primary_key=True)
+    value = models.TextField()
+    set_at = TimestampField(default=utc_now, db_default=DbNow())
+    source = ShortTextField(
+        choices=[("cli", "Cli"), ("config_file", "Config file"), ("learned", "Learned")]
+    )
+    created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
+    created_by = ShortTextField(null=True, blank=True)
+    updated_by = ShortTextField(null=True, blank=True)
+    deleted_at = TimestampField(null=True, blank=True)
+    deleted_by = ShortTextField(null=True, blank=True)
+    deletion_reason = models.TextField(null=True, blank=True)
+
+    class Meta:
+        db_table = "preferences"
+        indexes = [
+            models.Index(fields=["created_at"], name="idx_preferences_created_at"),
+            models.Index(fields=["updated_at"], name="idx_preferences_updated_at"),
+            models.Index(fields=["deleted_at"], name="idx_preferences_deleted_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["cli", "config_file", "learned"]),
+                name="preferences_source_check",
+            ),
+        ]
