@@ -8,9 +8,10 @@ from django.db.models import Q
 
 from roadmap.models import RoadmapItem
 from system.fields import DbNow, ShortTextField, TimestampField, utc_now
+from system.models import ContractModel
 
 
-class CompiledContract(models.Model):
+class CompiledContract(ContractModel):
     """A frozen work contract, stored once per hash; never updated or deleted."""
 
     contract_hash = ShortTextField(primary_key=True)
@@ -22,7 +23,7 @@ class CompiledContract(models.Model):
         db_table = "compiled_contracts"
 
 
-class Attempt(models.Model):
+class Attempt(ContractModel):
     """One execution try of a work item; active while ``ended_at`` is NULL (one per item)."""
 
     id = ShortTextField(primary_key=True)
@@ -95,7 +96,7 @@ class Attempt(models.Model):
         ]
 
 
-class Decision(models.Model):
+class Decision(ContractModel):
     """Append-only governance decision; a correction supersedes, never edits."""
 
     id = ShortTextField(primary_key=True)
@@ -193,7 +194,7 @@ class Decision(models.Model):
         ]
 
 
-class Evidence(models.Model):
+class Evidence(ContractModel):
     """Typed, hashed artifact backing an attempt; append-only."""
 
     id = ShortTextField(primary_key=True)
@@ -269,7 +270,7 @@ class Evidence(models.Model):
         ]
 
 
-class Blocker(models.Model):
+class Blocker(ContractModel):
     """Runtime blocker on a work item; its resolution is written once."""
 
     id = ShortTextField(primary_key=True)
@@ -358,7 +359,7 @@ class Blocker(models.Model):
         ]
 
 
-class WorkRequiredCapability(models.Model):
+class WorkRequiredCapability(ContractModel):
     """A capability a work item needs (composite key: work, capability)."""
 
     pk = models.CompositePrimaryKey("work_id", "capability_id")
@@ -380,7 +381,7 @@ class WorkRequiredCapability(models.Model):
         ]
 
 
-class KernelDecision(models.Model):
+class KernelDecision(ContractModel):
     """Legacy append-only decision log kept for the `motus` tool."""
 
     id = ShortTextField(primary_key=True)
@@ -467,7 +468,7 @@ class KernelDecision(models.Model):
         ]
 
 
-class KernelEvidence(models.Model):
+class KernelEvidence(ContractModel):
     """Legacy append-only evidence log kept for the `motus` tool."""
 
     id = ShortTextField(primary_key=True)
@@ -536,7 +537,7 @@ class KernelEvidence(models.Model):
         ]
 
 
-class KernelOutcome(models.Model):
+class KernelOutcome(ContractModel):
     """Legacy append-only outcome (deliverable) log."""
 
     id = ShortTextField(primary_key=True)
@@ -567,7 +568,7 @@ class KernelOutcome(models.Model):
         ]
 
 
-class Lease(models.Model):
+class Lease(ContractModel):
     """A lock on a resource; active while not released and not expired."""
 
     id = ShortTextField(primary_key=True)
@@ -610,7 +611,7 @@ class Lease(models.Model):
         ]
 
 
-class Event(models.Model):
+class Event(ContractModel):
     """Lease lifecycle log shared with the `motus` lease store (no FK by design)."""
 
     event_id = ShortTextField(primary_key=True)

@@ -14,11 +14,13 @@ from system.fields import (
     TimestampField,
     utc_now,
 )
-from system.models import LIVE
+from system.models import LIVE, ContractModel
 
 
-class Program(models.Model):
+class Program(ContractModel):
     """Top of the program hierarchy: program → products → features/releases."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     name = ShortTextField()
@@ -38,8 +40,10 @@ class Program(models.Model):
         ]
 
 
-class Product(models.Model):
+class Product(ContractModel):
     """A product of a program."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     program = models.ForeignKey(
@@ -67,8 +71,10 @@ class Product(models.Model):
         ]
 
 
-class Feature(models.Model):
+class Feature(ContractModel):
     """A feature of a product."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     product = models.ForeignKey(
@@ -101,8 +107,10 @@ class Feature(models.Model):
         ]
 
 
-class Release(models.Model):
+class Release(ContractModel):
     """A release of a product, with compliance results."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     product = models.ForeignKey(
@@ -134,8 +142,10 @@ class Release(models.Model):
         ]
 
 
-class ChangeRequest(models.Model):
+class ChangeRequest(ContractModel):
     """A change request against a product or feature."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     title = ShortTextField()
@@ -190,7 +200,7 @@ class ChangeRequest(models.Model):
         ]
 
 
-class CrDependency(models.Model):
+class CrDependency(ContractModel):
     """Edge between change requests (composite key: cr, depends_on)."""
 
     pk = models.CompositePrimaryKey("cr_id", "depends_on_id")
@@ -232,8 +242,10 @@ class CrDependency(models.Model):
         ]
 
 
-class Bug(models.Model):
+class Bug(ContractModel):
     """A bug in a feature version."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     title = ShortTextField()
@@ -277,8 +289,10 @@ class Bug(models.Model):
         ]
 
 
-class Standard(models.Model):
+class Standard(ContractModel):
     """A quality check that applies to programs, products, features, releases or CRs."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     name = ShortTextField()
@@ -305,7 +319,7 @@ class Standard(models.Model):
         ]
 
 
-class StandardAssignment(models.Model):
+class StandardAssignment(ContractModel):
     """Which standard applies to which entity."""
 
     id = models.AutoField(primary_key=True)
@@ -338,7 +352,7 @@ class StandardAssignment(models.Model):
         ]
 
 
-class ComplianceResult(models.Model):
+class ComplianceResult(ContractModel):
     """Append-only result of checking a standard."""
 
     id = models.AutoField(primary_key=True)
@@ -384,8 +398,10 @@ class ComplianceResult(models.Model):
         ]
 
 
-class CharterDoc(models.Model):
+class CharterDoc(ContractModel):
     """Versioned governing document; at most one active per type."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     doc_type_key = TerminologyKeyField(domain="charter_type")
@@ -415,7 +431,7 @@ class CharterDoc(models.Model):
         ]
 
 
-class EntityVersion(models.Model):
+class EntityVersion(ContractModel):
     """Append-only snapshot written by the *_version_capture triggers."""
 
     id = models.AutoField(primary_key=True)

@@ -16,11 +16,13 @@ from system.fields import (
     TimestampField,
     utc_now,
 )
-from system.models import LIVE
+from system.models import LIVE, ContractModel
 
 
-class RoadmapItem(models.Model):
+class RoadmapItem(ContractModel):
     """A planning item: the "work" that attempts, evidence and blockers refer to."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     phase_key = TerminologyKeyField(domain="roadmap_phase")
@@ -91,7 +93,7 @@ class RoadmapItem(models.Model):
         ]
 
 
-class RoadmapDependency(models.Model):
+class RoadmapDependency(ContractModel):
     """Edge "item depends on depends_on" (blocks, soft or related)."""
 
     pk = models.CompositePrimaryKey("item_id", "depends_on_id")
@@ -136,7 +138,7 @@ class RoadmapDependency(models.Model):
         ]
 
 
-class RoadmapAssignment(models.Model):
+class RoadmapAssignment(ContractModel):
     """Who works on an item in which role."""
 
     id = models.AutoField(primary_key=True)
@@ -199,7 +201,7 @@ class RoadmapAssignment(models.Model):
         ]
 
 
-class AssignmentPrerequisite(models.Model):
+class AssignmentPrerequisite(ContractModel):
     """An open prerequisite surfaced when an item was assigned (by trigger)."""
 
     id = models.AutoField(primary_key=True)
@@ -233,7 +235,7 @@ class AssignmentPrerequisite(models.Model):
         ]
 
 
-class PlanEvent(models.Model):
+class PlanEvent(ContractModel):
     """Inbound planning event, deduplicated by idempotency key."""
 
     event_id = ShortTextField(primary_key=True)
@@ -280,8 +282,10 @@ class PlanEvent(models.Model):
         ]
 
 
-class Claim(models.Model):
+class Claim(ContractModel):
     """A statement on the website that must be verified before a deploy."""
+
+    touches_updated_at = True
 
     id = ShortTextField(primary_key=True)
     claim_text = models.TextField()
@@ -328,7 +332,7 @@ class Claim(models.Model):
         ]
 
 
-class DeploymentEvent(models.Model):
+class DeploymentEvent(ContractModel):
     """A deployment; website deploys are gated by the claims."""
 
     id = models.AutoField(primary_key=True)

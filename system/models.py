@@ -19,7 +19,80 @@ from system.fields import (
 LIVE = Q(deleted_at__isnull=True)
 
 
-class InstanceConfig(models.Model):
+class SoftDeleteQuerySet(models.QuerySet):
+    """Rows are never hard-deleted: deleting sets ``deleted_at`` (RULES.md 1.4)."""
+
+    def live(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+    def soft_delete(self, *, by: str | None = None, reason: str | None = None) -> int:
+        """Mark the live rows of this queryset deleted; returns how many changed."""
+        changes = {"deleted_at": utc_now()}
+        field_names = {f.name for f in self.model._meta.concrete_fields}
+        if "deleted_by" in field_names:
+            changes["deleted_by"] = by
+        if "deletion_reason" in field_names:
+            changes["deletion_reason"] = reason
+        if "updated_at" in field_names:
+            changes["updated_at"] = changes["deleted_at"]
+        rows = self.live()
+        if self.model.touches_updated_at:
+            # One save per row keeps the version-capture triggers' snapshots per row.
+            count = 0
+            for obj in rows:
+                for name, value in changes.items():
+                    setattr(obj, name, value)
+                obj.save(update_fields=list(changes))
+                count += 1
+            return count
+        return rows.update(**changes)
+
+    def restore(self) -> int:
+        changes = {"deleted_at": None}
+        field_names = {f.name for f in self.model._meta.concrete_fields}
+        for name in ("deleted_by", "deletion_reason"):
+            if name in field_names:
+                changes[name] = None
+        if self.model.touches_updated_at:
+            count = 0
+            for obj in self.deleted():
+                for name, value in changes.items():
+                    setattr(obj, name, value)
+                obj.save(update_fields=list(changes))
+                count += 1
+            return count
+        return self.deleted().update(**changes)
+
+
+class ContractModel(models.Model):
+    """Base of every contract table.
+
+    ``touches_updated_at``: program and roadmap tables have ``updated_at`` with no trigger
+    maintaining it, and their version-capture triggers fire only when it changes, so the app
+    must set it on every update (RULES.md 1.8). Rows are saved with ``save()`` for that
+    reason; ``QuerySet.update()`` bypasses it.
+    """
+
+    touches_updated_at = False
+
+    objects = SoftDeleteQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.touches_updated_at and not self._state.adding:
+            self.updated_at = utc_now()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "updated_at"}
+        super().save(*args, **kwargs)
+
+
+class InstanceConfig(ContractModel):
     """Key/value settings of this install (``instance_id`` is copied into audit rows)."""
 
     key = ShortTextField(primary_key=True)
@@ -41,7 +114,7 @@ class InstanceConfig(models.Model):
         ]
 
 
-class Terminology(models.Model):
+class Terminology(ContractModel):
     """Domain-scoped dictionary behind every ``*_key`` column."""
 
     id = models.AutoField(primary_key=True)
@@ -75,7 +148,7 @@ class Terminology(models.Model):
         ]
 
 
-class AuditLog(models.Model):
+class AuditLog(ContractModel):
     """Append-only audit trail."""
 
     id = models.AutoField(primary_key=True)
@@ -100,7 +173,7 @@ class AuditLog(models.Model):
         ]
 
 
-class ResourceQuota(models.Model):
+class ResourceQuota(ContractModel):
     """Soft/hard limits per resource type."""
 
     resource_type = ShortTextField(primary_key=True)
@@ -127,7 +200,7 @@ class ResourceQuota(models.Model):
         ]
 
 
-class IdempotencyKey(models.Model):
+class IdempotencyKey(ContractModel):
     """Stored result of a request made with an Idempotency-Key header."""
 
     key = ShortTextField(primary_key=True)
@@ -171,7 +244,7 @@ class IdempotencyKey(models.Model):
         ]
 
 
-class HealthCheckResult(models.Model):
+class HealthCheckResult(ContractModel):
     """Rolling window of health-check results (7 days, pruned by trigger)."""
 
     id = models.AutoField(primary_key=True)
@@ -205,7 +278,7 @@ class HealthCheckResult(models.Model):
         ]
 
 
-class CircuitBreaker(models.Model):
+class CircuitBreaker(ContractModel):
     """Circuit-breaker state per dependency."""
 
     name = ShortTextField(primary_key=True)
@@ -244,7 +317,7 @@ class CircuitBreaker(models.Model):
         ]
 
 
-class ExtensionPoint(models.Model):
+class ExtensionPoint(ContractModel):
     """Handler registry (composite key: point_name, handler_id)."""
 
     pk = models.CompositePrimaryKey("point_name", "handler_id")
@@ -271,7 +344,7 @@ class ExtensionPoint(models.Model):
         ]
 
 
-class Metric(models.Model):
+class Metric(ContractModel):
     """Operation timings; the `motus` tool prunes rows older than 30 days."""
 
     id = models.AutoField(primary_key=True)
@@ -302,7 +375,7 @@ class Metric(models.Model):
         ]
 
 
-class SchemaVersion(models.Model):
+class SchemaVersion(ContractModel):
     """The `motus` tool's migration history: 20 fixed rows it checks on start."""
 
     version = models.IntegerField(primary_key=True)
@@ -315,7 +388,7 @@ class SchemaVersion(models.Model):
         db_table = "schema_version"
 
 
-class Session(models.Model):
+class Session(ContractModel):
     """A `motus` CLI session."""
 
     id = models.AutoField(primary_key=True)
@@ -353,7 +426,7 @@ class Session(models.Model):
         ]
 
 
-class SessionCacheState(models.Model):
+class SessionCacheState(ContractModel):
     """Key/value transcript-sync state."""
 
     key = ShortTextField(primary_key=True)
@@ -375,7 +448,7 @@ class SessionCacheState(models.Model):
         ]
 
 
-class SessionEventCache(models.Model):
+class SessionEventCache(ContractModel):
     """Events parsed from an ingested transcript file."""
 
     id = models.AutoField(primary_key=True)
@@ -418,7 +491,7 @@ class SessionEventCache(models.Model):
         ]
 
 
-class SessionFileCache(models.Model):
+class SessionFileCache(ContractModel):
     """One row per ingested transcript file."""
 
     id = ShortTextField(primary_key=True)
@@ -477,7 +550,7 @@ class SessionFileCache(models.Model):
         ]
 
 
-class LearnedPattern(models.Model):
+class LearnedPattern(ContractModel):
     """Per-user memory: a learned pattern."""
 
     id = models.AutoField(primary_key=True)
@@ -527,7 +600,7 @@ class LearnedPattern(models.Model):
         ]
 
 
-class DetectedPattern(models.Model):
+class DetectedPattern(ContractModel):
     """Per-user memory: a detected pattern."""
 
     id = models.AutoField(primary_key=True)
@@ -566,7 +639,7 @@ class DetectedPattern(models.Model):
         ]
 
 
-class GroundRule(models.Model):
+class GroundRule(ContractModel):
     """Per-user memory: a ground rule."""
 
     id = models.AutoField(primary_key=True)
@@ -602,7 +675,7 @@ class GroundRule(models.Model):
         ]
 
 
-class Skill(models.Model):
+class Skill(ContractModel):
     """Per-user memory: a skill and its unlock progress."""
 
     skill_name = ShortTextField(primary_key=True)
@@ -634,7 +707,7 @@ class Skill(models.Model):
         ]
 
 
-class Preference(models.Model):
+class Preference(ContractModel):
     """Per-user memory: a preference."""
 
     key = ShortTextField(primary_key=True)
