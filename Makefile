@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install migrate demo lint check-contract browser-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+## Create the virtualenv if missing, install, migrate and serve on http://$(HOST):$(PORT)/
+run: migrate
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## The whole test suite (needs Chromium for the browser tests: `make browser-deps`).
+test: $(STAMP)
+	$(PY) -m pytest
+
+## Load the contract's optional demo programs/products/features/standards.
+demo: migrate
+	$(PY) manage.py load_demo_data
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+## Compare a freshly migrated database with ../shared/contract (the CI does this too).
+check-contract: $(STAMP)
+	tmp=$$(mktemp -d) && MOTUS_DB_PATH=$$tmp/coordination.db $(PY) manage.py migrate --noinput -v0 \
+	  && python3 ../shared/contract/check_schema.py $$tmp/coordination.db --seed
+
+## Debian's Chromium for the browser tests (root, as on CI).
+browser-deps:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts

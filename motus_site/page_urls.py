@@ -1,0 +1,3 @@
+"""Server-rendered progress pages."""
+
+urlpatterns = []
