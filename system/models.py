@@ -4,6 +4,9 @@ Every table, column, default, key, CHECK and index mirrors ``schema.json`` (the 
 triggers live in ``migrations/sql/<vendor>/``.
 """
 
+import hashlib
+import secrets
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -737,3 +740,57 @@ class Preference(ContractModel):
                 name="preferences_source_check",
             ),
         ]
+
+
+# Tables of the web application alone (prefix ``web_``, RULES.md 1.1).
+
+
+class ApiToken(models.Model):
+    """A client's API token. Only its SHA-256 is stored; the token itself is shown once.
+
+    Tokens are 256-bit random strings, so a fast hash is enough (nothing to brute-force)
+    and lets a request find its token with one indexed lookup.
+    """
+
+    #: ``last_used_at`` is written at most this often, to spare SQLite a write per request.
+    LAST_USED_RESOLUTION_SECONDS = 60
+
+    id = models.AutoField(primary_key=True)
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="api_tokens", db_column="user_id"
+    )
+    name = ShortTextField(default="default", help_text="Which client uses the token.")
+    key_prefix = ShortTextField(help_text="First characters of the token, to recognise it.")
+    key_digest = ShortTextField(unique=True)
+    created_at = TimestampField(default=utc_now)
+    last_used_at = TimestampField(null=True, blank=True)
+    revoked_at = TimestampField(null=True, blank=True)
+
+    class Meta:
+        db_table = "web_api_tokens"
+
+    def __str__(self):
+        return f"{self.key_prefix}… ({self.user}, {self.name})"
+
+    @staticmethod
+    def digest(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, name: str = "default") -> tuple["ApiToken", str]:
+        """Create a token for ``user``; returns it with the raw key (never stored)."""
+        raw_key = "motus_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, key_prefix=raw_key[:12], key_digest=cls.digest(raw_key)
+        )
+        return token, raw_key
+
+    def note_use(self) -> None:
+        """Record the use, unless it was already recorded within the last minute."""
+        now = utc_now()
+        if self.last_used_at and (now - self.last_used_at).total_seconds() < (
+            self.LAST_USED_RESOLUTION_SECONDS
+        ):
+            return
+        ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now

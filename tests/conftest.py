@@ -1,14 +1,17 @@
 """Shared fixtures.
 
-``raw_db`` is a fresh contract database (tables, indexes, triggers, views, seed rows) as a
-plain ``sqlite3`` connection in autocommit mode with ``foreign_keys=ON``: what the `motus`
-tool sees. Trigger and view tests use it so they test the database, not the ORM.
+``raw_db`` is a fresh coordination.db built by this project's own ``manage.py migrate``
+(tables, indexes, triggers, views, seed rows), opened as a plain ``sqlite3`` connection in
+autocommit mode with ``foreign_keys=ON``: what the `motus` tool sees. Trigger and view tests
+use it so they test the database, not the ORM.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,46 +19,46 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import contract_ddl  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
-# Order in which the apps' trigger/view SQL files load (migration dependency order).
-SQL_FILES = [
-    ("system", "0002_triggers"),
-    ("programs", "0002_triggers"),
-    ("programs", "0003_views"),
-    ("roadmap", "0002_triggers"),
-    ("roadmap", "0003_views"),
-    ("kernel", "0003_triggers"),
-]
 
 
-def _build_template(path: Path) -> None:
-    from system.sqlfiles import read_statements, sql_path
-
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys=ON")
-    contract_ddl.create_contract_tables(conn)
-    contract_ddl.insert_seed(conn)
-    for app, name in SQL_FILES:
-        if sql_path(ROOT / app, "sqlite", name).exists():
-            for statement in read_statements(ROOT / app, "sqlite", name):
-                conn.execute(statement)
-    conn.close()
+def manage(db_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``manage.py`` in a subprocess against ``db_path`` (as a user would)."""
+    env = {**os.environ, "MOTUS_DB_PATH": str(db_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
 
 
 @pytest.fixture(scope="session")
-def raw_db_template(tmp_path_factory) -> Path:
+def migrated_template(tmp_path_factory) -> Path:
+    """A database file migrated from nothing, built once per test session."""
     path = tmp_path_factory.mktemp("template") / "coordination.db"
-    _build_template(path)
+    manage(path, "migrate", "--noinput", "-v0")
     return path
 
 
+def copy_database(source: Path, target: Path) -> Path:
+    """Copy a (checkpointed) SQLite file; WAL side files are folded in first."""
+    conn = sqlite3.connect(source)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    shutil.copy(source, target)
+    return target
+
+
 @pytest.fixture
-def raw_db(raw_db_template, tmp_path):
-    path = tmp_path / "coordination.db"
-    shutil.copy(raw_db_template, path)
-    conn = sqlite3.connect(path, isolation_level=None)
+def raw_db_path(migrated_template, tmp_path) -> Path:
+    return copy_database(migrated_template, tmp_path / "coordination.db")
+
+
+@pytest.fixture
+def raw_db(raw_db_path):
+    conn = sqlite3.connect(raw_db_path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=ON")
     yield conn
     conn.close()

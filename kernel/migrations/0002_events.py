@@ -6,6 +6,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # The `motus` lease store may have created `events` already: adopt it (fake-initial).
+    initial = True
+
     dependencies = [
         ('kernel', '0001_initial'),
     ]

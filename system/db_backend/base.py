@@ -1,17 +1,52 @@
-"""SQLite backend for coordination.db: Django's, with immediate foreign keys.
+"""SQLite backend for coordination.db: Django's, with immediate foreign keys and a flush
+that respects the contract's guard triggers.
 
-Django declares SQLite foreign keys ``DEFERRABLE INITIALLY DEFERRED``, which moves a broken
-reference from the offending statement to COMMIT. The contract (RULES.md 1.4) and the `motus`
-tool use immediate foreign keys, so a bad reference fails at the statement that made it, in
-the app exactly as in the tool.
+- Django declares SQLite foreign keys ``DEFERRABLE INITIALLY DEFERRED``, which moves a broken
+  reference from the offending statement to COMMIT. The contract (RULES.md 1.4) and the
+  `motus` tool use immediate foreign keys, so a bad reference fails at the statement that
+  made it, in the app exactly as in the tool.
+- ``flush`` (``manage.py flush`` and the test framework between transactional tests) must
+  empty append-only tables whose triggers forbid DELETE, and must leave the required seed
+  rows in place, as a fresh ``migrate`` would.
 """
 
-from django.db.backends.sqlite3 import base, schema
+from django.apps import apps
+from django.db.backends.sqlite3 import base, operations, schema
+
+from system.sqlfiles import read_statements
+
+SEED_MIGRATION = ("system", "0003_seed")
 
 
 class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
     sql_create_inline_fk = "REFERENCES %(to_table)s (%(to_column)s)"
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        deletes = super().sql_flush(
+            style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if not deletes:
+            return deletes
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name IN (%s)" % ", ".join("?" * len(tables)),
+                list(tables),
+            )
+            guards = [(n, sql) for n, sql in cursor.fetchall() if " DELETE " in sql.upper()]
+        statements = ["PRAGMA defer_foreign_keys = ON"]
+        statements += [f'DROP TRIGGER "{name}"' for name, _ in guards]
+        statements += deletes
+        statements += [sql for _, sql in guards]
+        app_label, name = SEED_MIGRATION
+        if "terminology" in tables:
+            app_path = apps.get_app_config(app_label).path
+            statements += read_statements(app_path, self.connection.vendor, name)
+        return statements
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     SchemaEditorClass = DatabaseSchemaEditor
+    ops_class = DatabaseOperations

@@ -1,0 +1,23 @@
+-- Reverse of kernel 0003_triggers.sql: drop its triggers, most recently created first.
+DROP TRIGGER IF EXISTS leases_any_check;
+DROP TRIGGER IF EXISTS leases_write_check;
+DROP TRIGGER IF EXISTS leases_exclusive_check;
+DROP TRIGGER IF EXISTS kernel_outcomes_no_delete;
+DROP TRIGGER IF EXISTS kernel_outcomes_no_update;
+DROP TRIGGER IF EXISTS kernel_evidence_no_delete;
+DROP TRIGGER IF EXISTS kernel_evidence_no_update;
+DROP TRIGGER IF EXISTS kernel_decisions_no_delete;
+DROP TRIGGER IF EXISTS kernel_decisions_no_update;
+DROP TRIGGER IF EXISTS blockers_resolution_requires_justification;
+DROP TRIGGER IF EXISTS blockers_resolution_immutable;
+DROP TRIGGER IF EXISTS evidence_no_delete;
+DROP TRIGGER IF EXISTS evidence_no_update;
+DROP TRIGGER IF EXISTS decisions_no_delete;
+DROP TRIGGER IF EXISTS decisions_no_update;
+DROP TRIGGER IF EXISTS attempts_blocked_requires_blocker;
+DROP TRIGGER IF EXISTS attempts_completion_requires_evidence;
+DROP TRIGGER IF EXISTS attempts_handoff_requires_reason;
+DROP TRIGGER IF EXISTS attempts_no_claim_blocked;
+DROP TRIGGER IF EXISTS attempts_no_double_claim;
+DROP TRIGGER IF EXISTS compiled_contracts_no_delete;
+DROP TRIGGER IF EXISTS compiled_contracts_no_update;

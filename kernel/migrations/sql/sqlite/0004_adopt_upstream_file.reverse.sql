@@ -1,0 +1,1 @@
+-- Nothing to undo: the contract's idx_leases_active stays (0001_initial owns it).

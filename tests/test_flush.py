@@ -1,0 +1,34 @@
+"""``flush`` (used between transactional tests) empties guarded tables and keeps the seed."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_empties_append_only_tables_and_restores_seed():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_log (event_type, actor, action, instance_id) "
+            "VALUES ('test', 'user:t', 'create', 'x')"
+        )
+        cursor.execute("DELETE FROM terminology WHERE domain = 'plane'")
+
+    call_command("flush", interactive=False, verbosity=0)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_log")
+        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT count(*) FROM terminology")
+        assert cursor.fetchone() == (76,)
+        cursor.execute("SELECT count(*) FROM schema_version")
+        assert cursor.fetchone() == (20,)
+        cursor.execute(
+            "INSERT INTO audit_log (event_type, actor, action, instance_id) "
+            "VALUES ('test', 'user:t', 'create', 'x')"
+        )
+    with pytest.raises(IntegrityError, match="Audit log entries cannot be deleted"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_log")
