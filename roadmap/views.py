@@ -1,0 +1,112 @@
+"""Progress pages of the roadmap: overview, item list and dependency-graph pictures.
+
+The item page shows the item's attempts (kernel tables), so it lives in ``kernel.views``.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+
+from roadmap import pages_queries as queries
+from roadmap.graphs import neighbourhood_picture, roadmap_picture
+from roadmap.models import RoadmapItem
+from roadmap.page_forms import GraphFilterForm, RoadmapFilterForm
+from system.access import read_access
+from system.terminology import display_names
+
+ITEMS_PER_PAGE = 100
+DEFAULT_NEIGHBOURHOOD_DEPTH = 2
+
+
+@read_access
+def overview(request):
+    progress = queries.phase_progress()
+    deploy, deploy_blockers = queries.deploy_readiness()
+    return render(
+        request,
+        "pages/overview.html",
+        {
+            "progress": progress,
+            "totals": queries.work_totals(progress),
+            "deploy": deploy,
+            "deploy_blockers": deploy_blockers,
+            "activity": queries.recent_activity(),
+        },
+    )
+
+
+@read_access
+def roadmap_list(request):
+    form = RoadmapFilterForm(request.GET or None)
+    items = queries.filtered_items(**form.filters())
+    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    ready, blocked = queries.readiness([item.id for item in page])
+    query_without_page = request.GET.copy()
+    query_without_page.pop("page", None)
+    return render(
+        request,
+        "pages/roadmap_list.html",
+        {
+            "form": form,
+            "page": page,
+            "ready_ids": ready,
+            "blocked_ids": blocked,
+            "phase_names": display_names("roadmap_phase"),
+            "status_names": display_names("roadmap_status"),
+            "type_names": display_names("roadmap_item_type"),
+            "query_without_page": query_without_page.urlencode(),
+        },
+    )
+
+
+@read_access
+def roadmap_graph(request):
+    form = GraphFilterForm(request.GET or None)
+    selection = form.selection()
+    picture = roadmap_picture(**selection)
+    return render(
+        request,
+        "pages/roadmap_graph.html",
+        {
+            "form": form,
+            "picture": picture,
+            # Our own SVG: every text in it is XML-escaped by graph_svg.
+            "svg": mark_safe(picture.svg) if picture.svg else None,
+            "svg_query": request.GET.urlencode(),
+        },
+    )
+
+
+@read_access
+def roadmap_graph_svg(request):
+    form = GraphFilterForm(request.GET or None)
+    return _svg_response(roadmap_picture(**form.selection()))
+
+
+@read_access
+def item_graph_svg(request, item_id: str):
+    if not RoadmapItem.objects.filter(id=item_id).exists():
+        raise Http404("No roadmap item with this id.")
+    return _svg_response(neighbourhood_picture(item_id, neighbourhood_depth(request)))
+
+
+def neighbourhood_depth(request) -> int:
+    """The ``depth`` query parameter (default 2); out-of-range values are clamped later."""
+    try:
+        return int(request.GET.get("depth", DEFAULT_NEIGHBOURHOOD_DEPTH))
+    except ValueError:
+        return DEFAULT_NEIGHBOURHOOD_DEPTH
+
+
+def _svg_response(picture) -> HttpResponse:
+    if picture.too_large:
+        return HttpResponse(
+            f"Too many items to draw ({picture.node_count}); choose a phase or hide "
+            "completed items.",
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
+    return HttpResponse(picture.svg, content_type="image/svg+xml; charset=utf-8")

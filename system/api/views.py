@@ -1,0 +1,56 @@
+"""Base classes of every API view: the caller's identity and idempotent POSTs."""
+
+from __future__ import annotations
+
+import functools
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from system.api import idempotency
+from system.api.serializers import WhoAmISerializer
+from system.identity import Actor
+
+
+class MotusViewMixin:
+    """``self.actor`` is the authenticated caller; a POST with ``Idempotency-Key`` is
+    routed through :func:`idempotency.replay_or_run` once authentication has passed."""
+
+    @property
+    def actor(self) -> Actor:
+        request = self.request
+        actor = getattr(request, "_motus_actor", None)
+        if actor is None:
+            actor = request._motus_actor = Actor.of(request.user)
+        return actor
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        key = request.headers.get(idempotency.HEADER)
+        if request.method == "POST" and key is not None and hasattr(self, "post"):
+            self.post = functools.partial(idempotency.replay_or_run, self, key, self.post)
+
+
+class MotusAPIView(MotusViewMixin, APIView):
+    pass
+
+
+class MotusViewSet(MotusViewMixin, viewsets.GenericViewSet):
+    pass
+
+
+class WhoAmIView(MotusAPIView):
+    """The caller's identity: what the API writes as worker, author and actor."""
+
+    @extend_schema(responses=WhoAmISerializer, tags=["identity"])
+    def get(self, request):
+        return Response(
+            {
+                "identity": self.actor.identity,
+                "worker_type": self.actor.worker_type,
+                "username": request.user.get_username(),
+                "is_staff": self.actor.is_staff,
+            }
+        )

@@ -1,0 +1,46 @@
+"""``create_agent NAME``: a Django user for an agent, in the ``agents`` group, with a token.
+
+The token is printed once and only its hash is kept; run the command again (with
+``--new-token``) to issue another one for the same agent.
+"""
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from system.identity import AGENT_GROUP
+from system.models import ApiToken
+
+
+class Command(BaseCommand):
+    help = "Create an agent user and print a new API token for it (shown only once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="Agent name; its identity becomes agent:NAME.")
+        parser.add_argument(
+            "--client", default="default", help="Label of the client that uses the token."
+        )
+        parser.add_argument(
+            "--new-token",
+            action="store_true",
+            help="Issue another token for an agent that already exists.",
+        )
+
+    def handle(self, *args, name, client, new_token, **options):
+        name = name.strip()
+        if not name or ":" in name or any(ch.isspace() for ch in name):
+            raise CommandError("NAME must be non-empty, without spaces or ':'.")
+        with transaction.atomic():
+            user, created = User.objects.get_or_create(username=name)
+            if not created and not new_token:
+                raise CommandError(
+                    f"User {name!r} already exists; use --new-token to issue another token."
+                )
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            group, _ = Group.objects.get_or_create(name=AGENT_GROUP)
+            user.groups.add(group)
+            _, raw_key = ApiToken.issue(user, name=client)
+        self.stderr.write(f"agent:{name} — keep this token, it is not shown again:")
+        self.stdout.write(raw_key)
