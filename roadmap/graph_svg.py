@@ -331,3 +331,13 @@ def _legend(status_names: dict[str, str]) -> list[str]:
     )
     out.append("</g>")
     return out
+
+
+def message_svg(message: str) -> str:
+    """A one-line SVG document standing in for a picture that is not drawn."""
+    width = 8 * len(message) + 2 * MARGIN
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="48"'
+        f' viewBox="0 0 {width} 48" font-family="system-ui, sans-serif" font-size="14">'
+        f'<text x="{MARGIN}" y="28">{escape(message)}</text></svg>'
+    )

@@ -13,6 +13,8 @@ from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from roadmap.models import (
+    RoadmapAssignment,
+    RoadmapDependency,
     RoadmapItem,
     VBlockedItems,
     VCanDeploy,
@@ -21,6 +23,7 @@ from roadmap.models import (
     VRoadmapProgress,
 )
 from system.models import AuditLog, Terminology
+from system.terminology import display_names
 
 RECENT_ACTIVITY_LIMIT = 20
 #: Levels walked to find prerequisites, as in the contract's prerequisite chain.
@@ -105,14 +108,51 @@ def readiness(item_ids: list[str]) -> tuple[set[str], set[str]]:
     return ready, blocked
 
 
-def dependencies_of(item: RoadmapItem) -> list:
+@dataclass(frozen=True)
+class Phase:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ListedItem:
+    """An item as the list shows it: display names and readiness badges resolved."""
+
+    item: RoadmapItem
+    phase: Phase
+    status_name: str
+    type_name: str
+    is_ready: bool
+    is_blocked: bool
+
+
+def listed_items(items: list[RoadmapItem]) -> list[ListedItem]:
+    """The items of one list page with names and readiness, in five queries."""
+    ready, blocked = readiness([item.id for item in items])
+    phases = display_names("roadmap_phase")
+    statuses = display_names("roadmap_status")
+    types = display_names("roadmap_item_type")
+    return [
+        ListedItem(
+            item=item,
+            phase=Phase(item.phase_key, phases.get(item.phase_key) or item.phase_key),
+            status_name=statuses.get(item.status_key) or item.status_key,
+            type_name=types.get(item.item_type) or item.item_type,
+            is_ready=item.id in ready,
+            is_blocked=item.id in blocked,
+        )
+        for item in items
+    ]
+
+
+def dependencies_of(item: RoadmapItem) -> list[RoadmapDependency]:
     """What the item depends on (every type), with the target items loaded."""
     return list(
         item.dependencies.select_related("depends_on").order_by("dependency_type", "depends_on_id")
     )
 
 
-def dependents_of(item: RoadmapItem) -> list:
+def dependents_of(item: RoadmapItem) -> list[RoadmapDependency]:
     """The items that depend on this one (every type)."""
     return list(item.dependents.select_related("item").order_by("dependency_type", "item_id"))
 
@@ -159,5 +199,5 @@ def unmet_prerequisites(item_id: str) -> list[Prerequisite]:
         return [Prerequisite(*row) for row in cursor.fetchall()]
 
 
-def assignments_of(item: RoadmapItem) -> list:
+def assignments_of(item: RoadmapItem) -> list[RoadmapAssignment]:
     return list(item.roadmap_assignments.order_by("assigned_at", "id"))

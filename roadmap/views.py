@@ -11,11 +11,11 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from roadmap import pages_queries as queries
+from roadmap.graph_svg import message_svg
 from roadmap.graphs import neighbourhood_picture, roadmap_picture
 from roadmap.models import RoadmapItem
 from roadmap.page_forms import GraphFilterForm, RoadmapFilterForm
 from system.access import read_access
-from system.terminology import display_names
 
 ITEMS_PER_PAGE = 100
 DEFAULT_NEIGHBOURHOOD_DEPTH = 2
@@ -43,7 +43,6 @@ def roadmap_list(request):
     form = RoadmapFilterForm(request.GET or None)
     items = queries.filtered_items(**form.filters())
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
-    ready, blocked = queries.readiness([item.id for item in page])
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
     return render(
@@ -52,11 +51,7 @@ def roadmap_list(request):
         {
             "form": form,
             "page": page,
-            "ready_ids": ready,
-            "blocked_ids": blocked,
-            "phase_names": display_names("roadmap_phase"),
-            "status_names": display_names("roadmap_status"),
-            "type_names": display_names("roadmap_item_type"),
+            "rows": queries.listed_items(list(page)),
             "query_without_page": query_without_page.urlencode(),
         },
     )
@@ -102,11 +97,7 @@ def neighbourhood_depth(request) -> int:
 
 
 def _svg_response(picture) -> HttpResponse:
-    if picture.too_large:
-        return HttpResponse(
-            f"Too many items to draw ({picture.node_count}); choose a phase or hide "
-            "completed items.",
-            status=413,
-            content_type="text/plain; charset=utf-8",
-        )
-    return HttpResponse(picture.svg, content_type="image/svg+xml; charset=utf-8")
+    svg = picture.svg or message_svg(
+        f"Too many items to draw ({picture.node_count}): choose a phase or hide completed items."
+    )
+    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
