@@ -88,9 +88,7 @@ def _tables(conn, c, master, allowed_extra):
         autoinc = bool(re.search(r"\bAUTOINCREMENT\b", live[name] or "", re.I))
         if autoinc != spec["autoincrement"]:
             diffs.append(f"AUTOINCREMENT of {name}: {autoinc}")
-        fks = {
-            (r[3], r[2], r[4]) for r in conn.execute(f'PRAGMA foreign_key_list("{name}")')
-        }
+        fks = {(r[3], r[2], r[4]) for r in conn.execute(f'PRAGMA foreign_key_list("{name}")')}
         expected = {
             (fk["columns"][0], fk["ref_table"], fk["ref_columns"][0]) for fk in spec["foreign_keys"]
         }
@@ -122,8 +120,10 @@ def _probes(name, spec, create_sql):
         mem.execute(f'DELETE FROM "{name}"')
         cols = ", ".join(f'"{k}"' for k in row)
         try:
-            mem.execute(f'INSERT INTO "{name}" ({cols}) VALUES ({", ".join("?" * len(row))})',
-                        list(row.values()))
+            mem.execute(
+                f'INSERT INTO "{name}" ({cols}) VALUES ({", ".join("?" * len(row))})',
+                list(row.values()),
+            )
             return "accept"
         except sqlite3.IntegrityError as exc:
             return "reject" if str(exc).startswith("CHECK constraint failed") else str(exc)
@@ -141,8 +141,7 @@ def _probes(name, spec, create_sql):
 def _indexes(conn, c, master, allowed_extra):
     diffs = []
     live = {
-        n: (tbl, sql) for t, n, tbl, sql in master
-        if t == "index" and sql and not _ignored(tbl)
+        n: (tbl, sql) for t, n, tbl, sql in master if t == "index" and sql and not _ignored(tbl)
     }
     expected = {i["name"]: i for i in c["indexes"]}
     for extra in sorted(set(live) - set(expected) - allowed_extra):
@@ -154,7 +153,8 @@ def _indexes(conn, c, master, allowed_extra):
         tbl, sql = live[name]
         cols = [
             (r[2] + (" DESC" if r[3] else ""))
-            for r in conn.execute(f'PRAGMA index_xinfo("{name}")') if r[5]
+            for r in conn.execute(f'PRAGMA index_xinfo("{name}")')
+            if r[5]
         ]
         if tbl != spec["table"] or cols != spec["columns"]:
             diffs.append(f"index {name}: {tbl}{cols} != {spec['table']}{spec['columns']}")
@@ -182,7 +182,8 @@ def _triggers(c, master):
         header = re.search(
             r"TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?\S+\s+(BEFORE|AFTER|INSTEAD\s+OF)\s+"
             r"(INSERT|UPDATE|DELETE)(?:\s+OF\s+(.*?))?\s+ON\s",
-            sql, re.I | re.S,
+            sql,
+            re.I | re.S,
         )
         if header is None:
             diffs.append(f"trigger {name}: unreadable header")
@@ -190,7 +191,10 @@ def _triggers(c, master):
         timing, event, cols = header.groups()
         of = sorted(x.strip().strip('"').lower() for x in cols.split(",")) if cols else []
         if (tbl, timing.upper(), event.upper(), of) != (
-            spec["table"], spec["timing"], spec["event"], sorted(spec["update_of"])
+            spec["table"],
+            spec["timing"],
+            spec["event"],
+            sorted(spec["update_of"]),
         ):
             diffs.append(f"trigger {name}: {tbl} {timing} {event} OF {of}")
         for message in spec["raises"]:

@@ -19,8 +19,13 @@ def test_demo_data_loads_once(capsys):
     call_command("load_demo_data")
     call_command("load_demo_data")
     assert "0 rows inserted" in capsys.readouterr().out.splitlines()[-1]
-    for model, key in [(Program, "programs"), (Product, "products"), (Feature, "features"),
-                       (Standard, "standards"), (StandardAssignment, "standard_assignments")]:
+    for model, key in [
+        (Program, "programs"),
+        (Product, "products"),
+        (Feature, "features"),
+        (Standard, "standards"),
+        (StandardAssignment, "standard_assignments"),
+    ]:
         assert model.objects.count() == len(demo[key]), key
     motus = Product.objects.get(pk="motus")
     assert (motus.program_id, motus.version) == ("motus-cli", "0.4.5")

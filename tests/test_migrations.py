@@ -8,23 +8,9 @@ import stat
 
 import pytest
 from conftest import copy_database, manage
-from contract_ddl import contract, create_contract_tables, insert_seed
+from contract_ddl import contract
 from schema_diff import schema_differences
-
-UPSTREAM_LEASE_TABLE = """
-CREATE TABLE coordination_leases (
-  lease_id TEXT PRIMARY KEY, owner_agent_id TEXT NOT NULL, mode TEXT NOT NULL,
-  resources TEXT NOT NULL, issued_at TEXT NOT NULL, expires_at TEXT NOT NULL,
-  heartbeat_deadline TEXT NOT NULL, snapshot_id TEXT NOT NULL, policy_version TEXT NOT NULL,
-  lens_digest TEXT NOT NULL, work_id TEXT, attempt_id TEXT,
-  status TEXT NOT NULL DEFAULT 'active', outcome TEXT,
-  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
-)"""
-UPSTREAM_LEASE_INDEXES = {
-    "idx_coordination_leases_status": "status",
-    "idx_coordination_leases_owner": "owner_agent_id",
-    "idx_coordination_leases_expires": "expires_at",
-}
+from upstream_file import UPSTREAM_LEASE_INDEXES, build_upstream_file
 
 
 def contract_rows(path) -> dict[str, list[tuple]]:
@@ -72,15 +58,24 @@ def test_seed_rows_match_contract(raw_db):
         "deprecated_at IS NOT NULL, replaced_by FROM terminology ORDER BY id"
     ).fetchall()
     assert terminology == [
-        (r["id"], r["domain"], r["internal_key"], r["display_name"], r["description"],
-         r["sort_order"], int(bool(r.get("deprecated"))), r.get("replaced_by"))
+        (
+            r["id"],
+            r["domain"],
+            r["internal_key"],
+            r["display_name"],
+            r["description"],
+            r["sort_order"],
+            int(bool(r.get("deprecated"))),
+            r.get("replaced_by"),
+        )
         for r in seed["terminology"]
     ]
     config = dict(raw_db.execute("SELECT key, value FROM instance_config"))
     assert re.fullmatch(r"[0-9a-f]{32}", config.pop("instance_id"))
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", config.pop("created_at"))
     assert config == {
-        r["key"]: r["value"] for r in seed["instance_config"]
+        r["key"]: r["value"]
+        for r in seed["instance_config"]
         if r["key"] not in ("instance_id", "created_at")
     }
     for table in ("resource_quotas", "circuit_breakers", "extension_points"):
@@ -129,7 +124,8 @@ def test_reverse_to_zero_and_back(migrated_template, tmp_path):
     manage(path, "migrate", "programs", "zero", "--noinput", "-v0")
     conn = sqlite3.connect(path)
     left = {
-        name for (name,) in conn.execute(
+        name
+        for (name,) in conn.execute(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view', 'trigger') "
             "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'django_%' AND name NOT LIKE 'auth_%'"
         )
@@ -139,63 +135,14 @@ def test_reverse_to_zero_and_back(migrated_template, tmp_path):
     manage(path, "migrate", "--noinput", "-v0")
     assert schema_differences(path) == []
     keys = "SELECT id, domain, internal_key, display_name FROM terminology ORDER BY id"
-    restored, original = (sqlite3.connect(p).execute(keys).fetchall() for p in (path, migrated_template))
+    restored, original = (
+        sqlite3.connect(p).execute(keys).fetchall() for p in (path, migrated_template)
+    )
     assert len(restored) == 76
     assert restored == original
 
 
 # --- adopting a file the `motus` tool created -------------------------------------------
-
-
-def build_upstream_file(path, migrated_template) -> None:
-    """A coordination.db as the `motus` tool leaves it: its tables, triggers and views,
-    its rows, its broken lease index and view, its own lease table, and no Django tables."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys=ON")
-    create_contract_tables(conn, include_events=False)
-    insert_seed(conn)
-    template = sqlite3.connect(migrated_template)
-    for (sql,) in template.execute(
-        "SELECT sql FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY rowid"
-    ):
-        conn.execute(sql)
-    template.close()
-    # The reference's lease index (now-relative condition) and unqueryable view.
-    conn.execute("DROP INDEX idx_leases_active")
-    conn.execute(
-        "CREATE INDEX idx_leases_active ON leases (resource_type, resource_id) "
-        "WHERE released_at IS NULL AND expires_at > datetime('now')"
-    )
-    conn.execute("DROP VIEW v_assignment_with_prerequisites")
-    conn.execute(
-        "CREATE VIEW v_assignment_with_prerequisites AS SELECT a.id AS assignment_id, "
-        "a.item_id, i.title AS item_title, a.agent_id, a.role, a.status AS assignment_status, "
-        "i.status_key AS item_status, 'ready' AS readiness, 0 AS unmet_prereq_count, "
-        "NULL AS immediate_blockers, group_concat(DISTINCT a.agent_id, ', ') AS blocker_assignees "
-        "FROM roadmap_assignments a JOIN roadmap_items i ON i.id = a.item_id GROUP BY a.id"
-    )
-    conn.execute(UPSTREAM_LEASE_TABLE)
-    for name, column in UPSTREAM_LEASE_INDEXES.items():
-        conn.execute(f"CREATE INDEX {name} ON coordination_leases ({column})")
-    conn.executescript("""
-        INSERT INTO programs (id, name) VALUES ('prg', 'Program');
-        INSERT INTO products (id, program_id, name) VALUES ('prd', 'prg', 'Product');
-        INSERT INTO features (id, product_id, name) VALUES ('ftr', 'prd', 'Feature');
-        INSERT INTO change_requests (id, title, product_id) VALUES ('CR-1', 'A change', 'prd');
-        INSERT INTO roadmap_items (id, phase_key, title, status_key)
-          VALUES ('A', 'phase_a', 'First', 'completed'), ('B', 'phase_a', 'Second', 'pending');
-        INSERT INTO roadmap_dependencies (item_id, depends_on_id, created_by)
-          VALUES ('B', 'A', 'agent:tool');
-        INSERT INTO roadmap_assignments (item_id, agent_id) VALUES ('B', 'agent:tool');
-        INSERT INTO attempts (id, work_id, worker_id, worker_type) VALUES ('att-1', 'B', 'agent:tool', 'agent');
-        INSERT INTO evidence (id, work_id, attempt_id, evidence_type, uri, sha256, created_by)
-          VALUES ('ev-1', 'B', 'att-1', 'test_result', 'file:///r.xml', 'abc', 'agent:tool');
-        INSERT INTO decisions (id, work_id, decision_type) VALUES ('dec-1', 'B', 'approval');
-        INSERT INTO coordination_leases VALUES ('cl-1', 'agent:tool', 'write', '[]',
-          '2026-01-01T00:00:00Z', '2026-01-01T01:00:00Z', '2026-01-01T00:05:00Z', 's', '1',
-          'd', 'B', 'att-1', 'active', NULL, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
-    """)
-    conn.close()
 
 
 @pytest.fixture
@@ -215,16 +162,22 @@ def test_upstream_file_is_adopted_without_losing_rows(upstream_file):
     for table, rows in before.items():
         assert after[table] == rows, table
     assert after["events"] == []
-    assert schema_differences(
-        upstream_file,
-        allowed_extra_tables={"coordination_leases"},
-        allowed_extra_indexes=set(UPSTREAM_LEASE_INDEXES),
-    ) == []
+    assert (
+        schema_differences(
+            upstream_file,
+            allowed_extra_tables={"coordination_leases"},
+            allowed_extra_indexes=set(UPSTREAM_LEASE_INDEXES),
+        )
+        == []
+    )
     conn = sqlite3.connect(upstream_file)
     assert conn.execute("SELECT count(*) FROM coordination_leases").fetchone() == (1,)
-    assert conn.execute(
-        "SELECT count(*) FROM django_migrations WHERE app IN ('system', 'kernel')"
-    ).fetchone()[0] >= 6
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM django_migrations WHERE app IN ('system', 'kernel')"
+        ).fetchone()[0]
+        >= 6
+    )
     conn.close()
 
 
@@ -233,7 +186,8 @@ def test_adopted_file_gets_working_leases_and_view(upstream_file):
     with pytest.raises(sqlite3.OperationalError, match="non-deterministic"):
         conn.execute(
             "INSERT INTO leases (id, resource_type, resource_id, mode, worker_id, ttl_seconds, "
-            "expires_at) VALUES ('l-0', 'file', 'x', 'read', 'w', 60, datetime('now', '+60 seconds'))"
+            "expires_at) VALUES ('l-0', 'file', 'x', 'read', 'w', 60, "
+            "datetime('now', '+60 seconds'))"
         )
     conn.close()
 
@@ -290,8 +244,11 @@ def test_events_created_by_the_lease_store_lose_their_foreign_key(upstream_file)
         ("evt-000000000001", "cl-1")
     ]
     conn.close()
-    assert schema_differences(
-        upstream_file,
-        allowed_extra_tables={"coordination_leases"},
-        allowed_extra_indexes=set(UPSTREAM_LEASE_INDEXES),
-    ) == []
+    assert (
+        schema_differences(
+            upstream_file,
+            allowed_extra_tables={"coordination_leases"},
+            allowed_extra_indexes=set(UPSTREAM_LEASE_INDEXES),
+        )
+        == []
+    )

@@ -46,7 +46,10 @@ def test_raw_insert_gets_the_contract_defaults_and_the_orm_reads_them():
     raw("INSERT INTO roadmap_items (id, phase_key, title) VALUES ('R1', 'phase_a', 'Raw')")
     item = RoadmapItem.objects.get(pk="R1")
     assert (item.status_key, item.scope, item.item_type, item.sort_order) == (
-        "pending", "user", "work", 0,
+        "pending",
+        "user",
+        "work",
+        0,
     )
     assert isinstance(item.created_at, dt.datetime)
     assert abs((dt.datetime.now(dt.UTC) - item.created_at).total_seconds()) < 60
@@ -115,5 +118,8 @@ def test_view_models_read_the_views():
     RoadmapItem.objects.create(id="B", phase_key="phase_a", title="B")
     progress = VRoadmapProgress.objects.get(phase_key="phase_a")
     assert (progress.phase, progress.total_items, progress.completed, progress.pct_complete) == (
-        "Phase A", 2, 1, 50.0,
+        "Phase A",
+        2,
+        1,
+        50.0,
     )

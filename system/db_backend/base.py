@@ -29,10 +29,11 @@ class DatabaseOperations(operations.DatabaseOperations):
         )
         if not deletes:
             return deletes
+        placeholders = ", ".join(["%s"] * len(tables))
         with self.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                "AND tbl_name IN (%s)" % ", ".join("?" * len(tables)),
+                f"AND tbl_name IN ({placeholders})",
                 list(tables),
             )
             guards = [(n, sql) for n, sql in cursor.fetchall() if " DELETE " in sql.upper()]
