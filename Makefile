@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install migrate demo lint check-contract browser-deps clean
+.PHONY: run test install migrate demo lint check-contract check-contract-adopted browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ lint: $(STAMP)
 check-contract: $(STAMP)
 	tmp=$$(mktemp -d) && MOTUS_DB_PATH=$$tmp/coordination.db $(PY) manage.py migrate --noinput -v0 \
 	  && python3 ../shared/contract/check_schema.py $$tmp/coordination.db --seed
+
+## The same check on a file the `motus` tool created (built by tests/upstream_file.py), adopted by migrate.
+check-contract-adopted: $(STAMP)
+	tmp=$$(mktemp -d) && MOTUS_DB_PATH=$$tmp/template.db $(PY) manage.py migrate --noinput -v0 \
+	  && $(PY) tests/upstream_file.py $$tmp/template.db $$tmp/coordination.db \
+	  && MOTUS_DB_PATH=$$tmp/coordination.db $(PY) manage.py migrate --noinput -v0 \
+	  && python3 ../shared/contract/check_schema.py $$tmp/coordination.db --seed --allow-upstream-runtime
 
 ## Debian's Chromium for the browser tests (root, as on CI).
 browser-deps:
