@@ -1,63 +1,74 @@
-"""The attempt timeline of a work item for its page: a fixed number of queries.
+"""The attempt timeline of a work item, for its page: five queries whatever its size.
 
-Each attempt comes with its evidence, decisions, blockers, the attempt it took over from
-and the attempts that took over from it, plus the legacy ``kernel_outcomes`` rows that
-name it in their free-text ``attempt_id``. Records of the item tied to no attempt (e.g. a
-waiver decision or the evidence that resolved a blocker) are listed apart.
+Each attempt comes with the item's evidence, decisions and blockers recorded against it, the
+attempt it took over from and the attempts that took over from it, plus the legacy
+``kernel_outcomes`` rows that name it in their free-text ``attempt_id`` (whatever their
+``work_id``). The item's records tied to none of its attempts (e.g. a waiver decision, or
+the evidence that resolved a blocker) are kept apart.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-
-from django.db.models import Prefetch
+from dataclasses import dataclass, field
 
 from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome
 from roadmap.models import RoadmapItem
 
 
-@dataclass(frozen=True)
+@dataclass
 class TimelineEntry:
     attempt: Attempt
-    outcomes: list[KernelOutcome]
+    took_over_from: Attempt | None = None
+    handed_off_to: list[Attempt] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    blockers: list[Blocker] = field(default_factory=list)
+    outcomes: list[KernelOutcome] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class LooseRecords:
-    """The item's evidence, decisions and blockers that belong to no attempt."""
+@dataclass
+class Timeline:
+    """The attempts, oldest first, and the records that belong to none of them."""
 
-    evidence: list[Evidence]
-    decisions: list[Decision]
-    blockers: list[Blocker]
+    entries: list[TimelineEntry]
+    loose_evidence: list[Evidence]
+    loose_decisions: list[Decision]
+    loose_blockers: list[Blocker]
 
-    def __bool__(self) -> bool:
-        return bool(self.evidence or self.decisions or self.blockers)
+    @property
+    def has_loose_records(self) -> bool:
+        return bool(self.loose_evidence or self.loose_decisions or self.loose_blockers)
 
 
-def attempt_timeline(item: RoadmapItem) -> list[TimelineEntry]:
-    """The item's attempts, oldest first, with everything recorded against each."""
-    attempts = list(
-        item.attempts.select_related("handoff_from_attempt")
-        .prefetch_related(
-            Prefetch("evidence", Evidence.objects.order_by("created_at", "id")),
-            Prefetch("decisions", Decision.objects.order_by("decided_at", "id")),
-            Prefetch("blockers", Blocker.objects.order_by("created_at", "id")),
-            Prefetch("handoffs", Attempt.objects.order_by("started_at", "id")),
-        )
-        .order_by("started_at", "id")
+def attempt_timeline(item: RoadmapItem) -> Timeline:
+    entries = {
+        attempt.id: TimelineEntry(attempt)
+        for attempt in item.attempts.order_by("started_at", "id")
+    }
+    for entry in entries.values():
+        previous = entries.get(entry.attempt.handoff_from_attempt_id)
+        if previous:
+            entry.took_over_from = previous.attempt
+            previous.handed_off_to.append(entry.attempt)
+
+    def by_attempt(records, attribute: str) -> list:
+        """Attach each record to its attempt's entry; return the ones with no entry."""
+        loose = []
+        for record in records:
+            entry = entries.get(record.attempt_id)
+            if entry:
+                getattr(entry, attribute).append(record)
+            else:
+                loose.append(record)
+        return loose
+
+    by_attempt(
+        KernelOutcome.objects.filter(attempt_id__in=list(entries)).order_by("created_at", "id"),
+        "outcomes",
     )
-    outcomes = defaultdict(list)
-    for outcome in KernelOutcome.objects.filter(
-        attempt_id__in=[attempt.id for attempt in attempts]
-    ).order_by("created_at", "id"):
-        outcomes[outcome.attempt_id].append(outcome)
-    return [TimelineEntry(attempt, outcomes[attempt.id]) for attempt in attempts]
-
-
-def loose_records(item: RoadmapItem) -> LooseRecords:
-    return LooseRecords(
-        evidence=list(item.evidence.filter(attempt__isnull=True).order_by("created_at", "id")),
-        decisions=list(item.decisions.filter(attempt__isnull=True).order_by("decided_at", "id")),
-        blockers=list(item.blockers.filter(attempt__isnull=True).order_by("created_at", "id")),
+    return Timeline(
+        entries=list(entries.values()),
+        loose_evidence=by_attempt(item.evidence.order_by("created_at", "id"), "evidence"),
+        loose_decisions=by_attempt(item.decisions.order_by("decided_at", "id"), "decisions"),
+        loose_blockers=by_attempt(item.blockers.order_by("created_at", "id"), "blockers"),
     )

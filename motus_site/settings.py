@@ -134,6 +134,10 @@ DATABASES = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         },
+        # Keep connections between requests: opening one runs the PRAGMAs above (WAL, mmap,
+        # cache), which costs more than a whole API call.
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "TEST": {
             # Tests run on a real file: triggers, locking and WAL behave as in production.
             "NAME": os.environ.get("MOTUS_TEST_DB_PATH")
@@ -168,7 +172,16 @@ LOGIN_URL = "admin:login"
 MOTUS_ANONYMOUS_READ = env_flag("MOTUS_ANONYMOUS_READ")
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: its WWW-Authenticate header makes a missing login a 401, not a 403.
+        "system.api.authentication.TokenAuthentication",
+        "system.api.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "system.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "system.api.schema.MotusAutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -180,13 +193,26 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Motus coordination API",
-    "DESCRIPTION": "Agent API over coordination.db: ready work, claims, evidence, decisions, "
-    "blockers, handoffs and leases.",
+    "DESCRIPTION": (
+        "Agent API over coordination.db: ready work, claims, evidence, decisions, blockers, "
+        "handoffs and leases.\n\n"
+        "**Auth**: `Authorization: Bearer <token>` (`python manage.py create_agent NAME` "
+        "prints one), or a staff admin session. Your identity (`agent:NAME` / `user:NAME`) is "
+        "what the API records as worker, author and actor.\n\n"
+        "**Errors** all look like `{\"error\": {\"status\", \"code\", \"message\", "
+        "\"fields\"?, \"details\"?}}`. A database rule's refusal is 409 with code "
+        "`kernel_rule` and the rule's exact message; `details` says what to do about it.\n\n"
+        "**Retries**: send `Idempotency-Key` on any POST; the same key and body replays the "
+        "first successful response, another body with the same key gets 422."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are public (they hold no data); every endpoint needs a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {

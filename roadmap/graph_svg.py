@@ -10,7 +10,8 @@ A layered (Sugiyama-style) layout computed in plain Python:
 3. barycentre ordering: sweeps left-to-right and right-to-left put each node at the mean
    position of its neighbours in the previous column; the ordering with the fewest
    crossings seen is kept;
-4. coordinates: columns left to right, each column centred vertically.
+4. coordinates: columns left to right, each column centred vertically; items with no
+   dependency in the picture go in a grid below instead of one tall first column.
 
 It stays readable at a few hundred nodes: nodes have a fixed size and the picture simply
 grows (the page shows it in a scrolling box). Callers cap the node count.
@@ -45,6 +46,8 @@ LEGEND_HEIGHT = 64
 LEGEND_STEP = 110
 LEGEND_WIDTH = 600
 LABEL_CHARS = 27
+#: Items without dependencies in the picture are laid out in a grid at least this wide.
+ISOLATED_MIN_COLUMNS = 4
 ORDERING_SWEEPS = 8
 
 
@@ -230,32 +233,39 @@ def render_svg(
     focus_id: str | None = None,
     title: str = "Dependency graph",
 ) -> str:
-    """A standalone SVG document: the laid-out graph with a legend above it."""
+    """A standalone SVG document: legend, the laid-out graph, then a grid of the items that
+    have no dependency in the picture (a long column of them would be unreadable)."""
     nodes = {node.id: node for node in nodes}
-    edges = list(edges)
-    layout = layered_layout(nodes, edges)
+    edges = [e for e in edges if e.prerequisite in nodes and e.item in nodes]
+    connected = {e.prerequisite for e in edges} | {e.item for e in edges}
+    layout = layered_layout([n for n in nodes if n in connected], edges)
+    isolated = [n for n in nodes if n not in connected]
 
+    # Top-left corner of every node and dummy point.
+    column_step = NODE_WIDTH + COLUMN_GAP
     heights = {n: NODE_HEIGHT if n in nodes else DUMMY_HEIGHT for n in layout.column_of}
     column_heights = [
         sum(heights[n] for n in column) + ROW_GAP * max(len(column) - 1, 0)
         for column in layout.columns
     ]
     graph_height = max(column_heights, default=0)
-    centre_y: dict[str, float] = {}
+    top = MARGIN + LEGEND_HEIGHT
+    corner: dict[str, tuple[float, float]] = {}
     for c, column in enumerate(layout.columns):
-        y = MARGIN + LEGEND_HEIGHT + (graph_height - column_heights[c]) / 2
+        y = top + (graph_height - column_heights[c]) / 2
         for node in column:
-            centre_y[node] = y + heights[node] / 2
+            corner[node] = (MARGIN + c * column_step, y)
             y += heights[node] + ROW_GAP
+    grid_columns = max(len(layout.columns), ISOLATED_MIN_COLUMNS)
+    grid_top = top + graph_height + (ROW_GAP * 3 if layout.columns else 0)
+    for i, node in enumerate(isolated):
+        row, column = divmod(i, grid_columns)
+        corner[node] = (MARGIN + column * column_step, grid_top + row * (NODE_HEIGHT + ROW_GAP))
+    grid_rows = -(-len(isolated) // grid_columns)
 
-    def left_x(node: str) -> float:
-        return MARGIN + layout.column_of[node] * (NODE_WIDTH + COLUMN_GAP)
-
-    width = max(
-        MARGIN * 2 + len(layout.columns) * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP,
-        LEGEND_WIDTH + MARGIN * 2,
-    )
-    height = MARGIN * 2 + LEGEND_HEIGHT + graph_height
+    columns_used = max(len(layout.columns), min(len(isolated), grid_columns))
+    width = max(MARGIN * 2 + columns_used * column_step - COLUMN_GAP, LEGEND_WIDTH + MARGIN * 2)
+    height = grid_top + grid_rows * (NODE_HEIGHT + ROW_GAP) + MARGIN
     out = [
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
         f' class="dependency-graph" width="{width:.0f}" height="{height:.0f}"'
@@ -270,9 +280,12 @@ def render_svg(
     out.extend(_legend(status_names))
 
     for edge, dummies in layout.routes.items():
-        points = [(left_x(edge.prerequisite) + NODE_WIDTH, centre_y[edge.prerequisite])]
-        points += [(left_x(d) + NODE_WIDTH / 2, centre_y[d]) for d in dummies]
-        points.append((left_x(edge.item), centre_y[edge.item]))
+        (x0, y0), (x1, y1) = corner[edge.prerequisite], corner[edge.item]
+        points = [(x0 + NODE_WIDTH, y0 + NODE_HEIGHT / 2)]
+        for dummy in dummies:  # across the column inside the dummy's own slot, clear of nodes
+            x, y = corner[dummy]
+            points += [(x, y + DUMMY_HEIGHT / 2), (x + NODE_WIDTH, y + DUMMY_HEIGHT / 2)]
+        points.append((x1, y1 + NODE_HEIGHT / 2))
         dash = EDGE_DASHES.get(edge.dependency_type)
         out.append(
             '<polyline class="edge" fill="none" stroke="#374151" stroke-width="1.2"'
@@ -284,7 +297,7 @@ def render_svg(
         )
 
     for node in nodes.values():
-        x, y = left_x(node.id), centre_y[node.id] - NODE_HEIGHT / 2
+        x, y = corner[node.id]
         fill = STATUS_COLOURS.get(node.status_key, UNKNOWN_STATUS_COLOUR)
         focus = node.id == focus_id
         weight = ' font-weight="bold"' if focus else ""

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.urls import reverse
 
 from roadmap.graph_svg import GraphEdge, GraphNode, render_svg
+from roadmap.links import item_url
 from roadmap.models import RoadmapItem, VDependencyGraph
 from system.terminology import display_names
 
 MAX_GRAPH_NODES = 600
+DEFAULT_NEIGHBOURHOOD_DEPTH = 2
 MAX_NEIGHBOURHOOD_DEPTH = 5
 
 
@@ -53,21 +54,34 @@ dependents(id, level) AS (
     JOIN roadmap_items t ON t.id = d.item_id
     WHERE t.deleted_at IS NULL AND w.level < %s
 )
-SELECT id FROM prerequisites
-UNION
-SELECT id FROM dependents
+SELECT ri.id, ri.title, ri.status_key
+FROM roadmap_items ri
+WHERE ri.deleted_at IS NULL
+  AND ri.id IN (SELECT id FROM prerequisites UNION SELECT id FROM dependents)
+ORDER BY ri.rank, ri.id
 """
 
 
+def neighbourhood_depth(raw: str | None) -> int:
+    """The depth asked for in a query string: 2 by default, kept within 1..5."""
+    try:
+        depth = int(raw) if raw else DEFAULT_NEIGHBOURHOOD_DEPTH
+    except ValueError:
+        depth = DEFAULT_NEIGHBOURHOOD_DEPTH
+    return max(1, min(depth, MAX_NEIGHBOURHOOD_DEPTH))
+
+
 def neighbourhood_picture(item_id: str, depth: int) -> GraphPicture:
-    """The item, its prerequisites and its dependents up to ``depth`` steps (any type)."""
-    depth = max(1, min(depth, MAX_NEIGHBOURHOOD_DEPTH))
+    """The item, its prerequisites and its dependents up to ``depth`` steps (any type).
+
+    ``depth`` comes from ``neighbourhood_depth``, which bounds the walk.
+    """
     with connection.cursor() as cursor:
         cursor.execute(_NEIGHBOURHOOD_SQL, [item_id, depth, item_id, depth])
-        ids = [row[0] for row in cursor.fetchall()]
-    if len(ids) > MAX_GRAPH_NODES:
-        return GraphPicture(svg=None, node_count=len(ids))
-    nodes = _node_rows(RoadmapItem.objects.live().filter(id__in=ids))
+        nodes = [GraphNode(*row) for row in cursor.fetchall()]
+    if len(nodes) > MAX_GRAPH_NODES:
+        return GraphPicture(svg=None, node_count=len(nodes))
+    ids = [node.id for node in nodes]
     edges = VDependencyGraph.objects.filter(from_id__in=ids, to_id__in=ids)
     return _draw(nodes, edges, focus_id=item_id, title=f"Dependencies around {item_id}")
 
@@ -91,7 +105,7 @@ def roadmap_picture(*, phase_key: str = "", hide_completed: bool = False) -> Gra
     return _draw(rows, edges, focus_id=None, title=title)
 
 
-def _node_rows(items: QuerySet[RoadmapItem], limit: int | None = None) -> list[GraphNode]:
+def _node_rows(items: QuerySet[RoadmapItem], limit: int) -> list[GraphNode]:
     """Nodes in rank order: the layout's starting order within each column."""
     rows = items.order_by("rank", "id").values_list("id", "title", "status_key")
     return [GraphNode(id=i, title=t, status_key=s) for i, t, s in rows[:limit]]
@@ -107,7 +121,7 @@ def _draw(
     svg = render_svg(
         graph_nodes,
         graph_edges,
-        href_for=lambda item_id: reverse("roadmap-item", args=[item_id]),
+        href_for=item_url,
         status_names=display_names("roadmap_status"),
         focus_id=focus_id,
         title=title,

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 
 from roadmap.models import (
     RoadmapAssignment,
@@ -23,11 +22,9 @@ from roadmap.models import (
     VRoadmapProgress,
 )
 from system.models import AuditLog, Terminology
-from system.terminology import display_names
+from system.terminology import display_names_by_domain
 
 RECENT_ACTIVITY_LIMIT = 20
-#: Levels walked to find prerequisites, as in the contract's prerequisite chain.
-PREREQUISITE_MAX_DEPTH = 50
 
 
 @dataclass(frozen=True)
@@ -60,10 +57,15 @@ def recent_activity(limit: int = RECENT_ACTIVITY_LIMIT) -> list[AuditLog]:
     return list(AuditLog.objects.order_by("-timestamp", "-id")[:limit])
 
 
+#: What the list shows of an item (rows are dicts: no model instance per row).
+LISTED_FIELDS = ("id", "phase_key", "title", "status_key", "owner", "item_type")
+
+
 def filtered_items(
     *, status: str = "", owner: str = "", item_type: str = "", text: str = ""
-) -> QuerySet[RoadmapItem]:
-    """Live items matching the filters (empty = any), by phase order, rank and id.
+) -> QuerySet:
+    """Live items matching the filters (empty = any) as dicts of ``LISTED_FIELDS``, by phase
+    order, rank and id.
 
     Phases sort by their terminology ``sort_order``; unknown phases (NULL) come first, as
     in ``v_roadmap_progress``.
@@ -82,11 +84,9 @@ def filtered_items(
     phase_order = Terminology.objects.filter(
         domain="roadmap_phase", internal_key=OuterRef("phase_key")
     ).values("sort_order")[:1]
-    return (
-        items.annotate(phase_order=Subquery(phase_order))
-        .only("id", "phase_key", "title", "status_key", "owner", "item_type", "rank")
-        .order_by("phase_order", "phase_key", "rank", "sort_order", "id")
-    )
+    return items.order_by(
+        Subquery(phase_order).asc(), "phase_key", "rank", "sort_order", "id"
+    ).values(*LISTED_FIELDS)
 
 
 def live_owners() -> list[str]:
@@ -101,48 +101,58 @@ def live_owners() -> list[str]:
     )
 
 
-def readiness(item_ids: list[str]) -> tuple[set[str], set[str]]:
-    """(ready ids, blocked ids) among ``item_ids``: two queries whatever their number."""
-    ready = set(VReadyItems.objects.filter(id__in=item_ids).values_list("id", flat=True))
-    blocked = set(VBlockedItems.objects.filter(id__in=item_ids).values_list("id", flat=True))
-    return ready, blocked
+def readiness(item_ids: list[str]) -> dict[str, str]:
+    """``"ready"`` or ``"blocked"`` for those of ``item_ids`` that are: one query.
 
-
-@dataclass(frozen=True)
-class Phase:
-    key: str
-    name: str
+    The two are exclusive: ready means no unmet blocking dependency, blocked at least one.
+    """
+    ready = VReadyItems.objects.filter(id__in=item_ids).values_list("id", Value("ready"))
+    blocked = VBlockedItems.objects.filter(id__in=item_ids).values_list("id", Value("blocked"))
+    return dict(ready.union(blocked, all=True))
 
 
 @dataclass(frozen=True)
 class ListedItem:
-    """An item as the list shows it: display names and readiness badges resolved."""
+    """One row of the roadmap list, display names and readiness resolved."""
 
-    item: RoadmapItem
-    phase: Phase
-    status_name: str
-    type_name: str
-    is_ready: bool
-    is_blocked: bool
+    id: str
+    title: str
+    status_key: str
+    status: str
+    owner: str | None
+    item_type: str
+    readiness: str | None  # "ready", "blocked" or None
 
 
-def listed_items(items: list[RoadmapItem]) -> list[ListedItem]:
-    """The items of one list page with names and readiness, in five queries."""
-    ready, blocked = readiness([item.id for item in items])
-    phases = display_names("roadmap_phase")
-    statuses = display_names("roadmap_status")
-    types = display_names("roadmap_item_type")
-    return [
-        ListedItem(
-            item=item,
-            phase=Phase(item.phase_key, phases.get(item.phase_key) or item.phase_key),
-            status_name=statuses.get(item.status_key) or item.status_key,
-            type_name=types.get(item.item_type) or item.item_type,
-            is_ready=item.id in ready,
-            is_blocked=item.id in blocked,
+@dataclass(frozen=True)
+class PhaseGroup:
+    key: str
+    name: str
+    items: list[ListedItem]
+
+
+def phase_groups(rows: list[dict]) -> list[PhaseGroup]:
+    """Rows of ``filtered_items`` (in phase order) grouped by phase, in two queries."""
+    badges = readiness([row["id"] for row in rows])
+    names = display_names_by_domain("roadmap_phase", "roadmap_status", "roadmap_item_type")
+    groups: list[PhaseGroup] = []
+    for row in rows:
+        phase_key, status_key, item_type = row["phase_key"], row["status_key"], row["item_type"]
+        if not groups or groups[-1].key != phase_key:
+            phase_name = names["roadmap_phase"].get(phase_key) or phase_key
+            groups.append(PhaseGroup(phase_key, phase_name, []))
+        groups[-1].items.append(
+            ListedItem(
+                id=row["id"],
+                title=row["title"],
+                status_key=status_key,
+                status=names["roadmap_status"].get(status_key) or status_key,
+                owner=row["owner"],
+                item_type=names["roadmap_item_type"].get(item_type) or item_type,
+                readiness=badges.get(row["id"]),
+            )
         )
-        for item in items
-    ]
+    return groups
 
 
 def dependencies_of(item: RoadmapItem) -> list[RoadmapDependency]:
@@ -155,48 +165,6 @@ def dependencies_of(item: RoadmapItem) -> list[RoadmapDependency]:
 def dependents_of(item: RoadmapItem) -> list[RoadmapDependency]:
     """The items that depend on this one (every type)."""
     return list(item.dependents.select_related("item").order_by("dependency_type", "item_id"))
-
-
-@dataclass(frozen=True)
-class Prerequisite:
-    id: str
-    title: str
-    status_key: str
-    depth: int
-
-
-_UNMET_PREREQUISITES_SQL = f"""
-WITH RECURSIVE reach(id, level) AS (
-    SELECT %s, 0
-    UNION
-    SELECT d.depends_on_id, r.level + 1
-    FROM reach r
-    JOIN roadmap_dependencies d ON d.item_id = r.id AND d.dependency_type = 'blocks'
-    JOIN roadmap_items t ON t.id = d.depends_on_id
-    WHERE t.deleted_at IS NULL
-      AND r.level < {PREREQUISITE_MAX_DEPTH}
-)
-SELECT p.id, p.title, p.status_key, MIN(r.level) AS depth
-FROM reach r
-JOIN roadmap_items p ON p.id = r.id
-WHERE r.level >= 1
-  AND p.status_key != 'completed'
-GROUP BY p.id, p.title, p.status_key
-ORDER BY depth, p.id
-"""
-
-
-def unmet_prerequisites(item_id: str) -> list[Prerequisite]:
-    """Distinct unfinished prerequisites, each at its shallowest depth (1 = direct).
-
-    The contract's prerequisite rules (``blocks`` edges to live targets, completed ones
-    walked through, at most 50 levels), computed by a recursion seeded at the item that
-    keeps one row per (item, level). ``v_prerequisite_chain`` has one row per path, which
-    grows exponentially with the graph, so it is never read here.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_UNMET_PREREQUISITES_SQL, [item_id])
-        return [Prerequisite(*row) for row in cursor.fetchall()]
 
 
 def assignments_of(item: RoadmapItem) -> list[RoadmapAssignment]:

@@ -12,13 +12,12 @@ from django.utils.safestring import mark_safe
 
 from roadmap import pages_queries as queries
 from roadmap.graph_svg import message_svg
-from roadmap.graphs import neighbourhood_picture, roadmap_picture
+from roadmap.graphs import neighbourhood_depth, neighbourhood_picture, roadmap_picture
 from roadmap.models import RoadmapItem
 from roadmap.page_forms import GraphFilterForm, RoadmapFilterForm
 from system.access import read_access
 
 ITEMS_PER_PAGE = 100
-DEFAULT_NEIGHBOURHOOD_DEPTH = 2
 
 
 @read_access
@@ -51,7 +50,7 @@ def roadmap_list(request):
         {
             "form": form,
             "page": page,
-            "rows": queries.listed_items(list(page)),
+            "groups": queries.phase_groups(list(page)),
             "query_without_page": query_without_page.urlencode(),
         },
     )
@@ -85,15 +84,8 @@ def roadmap_graph_svg(request):
 def item_graph_svg(request, item_id: str):
     if not RoadmapItem.objects.filter(id=item_id).exists():
         raise Http404("No roadmap item with this id.")
-    return _svg_response(neighbourhood_picture(item_id, neighbourhood_depth(request)))
-
-
-def neighbourhood_depth(request) -> int:
-    """The ``depth`` query parameter (default 2); out-of-range values are clamped later."""
-    try:
-        return int(request.GET.get("depth", DEFAULT_NEIGHBOURHOOD_DEPTH))
-    except ValueError:
-        return DEFAULT_NEIGHBOURHOOD_DEPTH
+    depth = neighbourhood_depth(request.GET.get("depth"))
+    return _svg_response(neighbourhood_picture(item_id, depth))
 
 
 def _svg_response(picture) -> HttpResponse:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from django.db import connection
-
 from system.fields import format_timestamp, utc_now
 from system.models import InstanceConfig
+from system.sql import sqlite_cursor
 
 
 @cache
@@ -38,11 +37,11 @@ def record(
     context=None,
 ) -> None:
     """Append one ``audit_log`` row in the caller's transaction."""
-    with connection.cursor() as cursor:
+    with sqlite_cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_log (timestamp, event_type, actor, resource_type, resource_id,"
             " action, old_value, new_value, context, instance_id)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 format_timestamp(utc_now()),
                 resource_type,

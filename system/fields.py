@@ -54,7 +54,8 @@ class ShortTextField(models.TextField):
     """A TEXT column edited as a one-line input (ids, keys, names)."""
 
     def formfield(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput)
+        if not self.choices:
+            kwargs.setdefault("widget", forms.TextInput)
         return super().formfield(**kwargs)
 
 

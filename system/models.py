@@ -94,6 +94,16 @@ class ContractModel(models.Model):
                 kwargs["update_fields"] = {*update_fields, "updated_at"}
         super().save(*args, **kwargs)
 
+    def __str__(self):
+        """Key and human label ("CR-7 · Faster sync"): what admin lists and pickers show."""
+        key = " → ".join(map(str, self.pk)) if isinstance(self.pk, tuple) else str(self.pk)
+        label = next(
+            (getattr(self, name, None) for name in ("title", "name", "display_name")
+             if getattr(self, name, None)),
+            None,
+        )
+        return f"{key} · {label}" if label else key
+
 
 class InstanceConfig(ContractModel):
     """Key/value settings of this install (``instance_id`` is copied into audit rows)."""

@@ -29,9 +29,18 @@ def choices(domain: str, *, current: str | None = None) -> list[tuple[str, str]]
 
 def display_names(domain: str) -> dict[str, str]:
     """internal_key → display_name for every entry of the domain (deprecated ones too)."""
-    return dict(
-        Terminology.objects.filter(domain=domain).values_list("internal_key", "display_name")
+    return display_names_by_domain(domain)[domain]
+
+
+def display_names_by_domain(*domains: str) -> dict[str, dict[str, str]]:
+    """``display_names`` of several domains in one query (pages show several at once)."""
+    names: dict[str, dict[str, str]] = {domain: {} for domain in domains}
+    rows = Terminology.objects.filter(domain__in=domains).values_list(
+        "domain", "internal_key", "display_name"
     )
+    for domain, key, name in rows:
+        names[domain][key] = name
+    return names
 
 
 def is_valid_key(domain: str, key: str) -> bool:

@@ -22,24 +22,40 @@ def hierarchy(raw_db):
     insert(raw_db, "products", id="PR", program_id="P", name="Product", updated_at=OLD)
     insert(raw_db, "features", id="F", product_id="PR", name="Feature", updated_at=OLD)
     insert(raw_db, "change_requests", id="CR", title="Change", product_id="PR", updated_at=OLD)
-    insert(raw_db, "bugs", id="B", title="Bug", feature_id="F", feature_version="1.0",
-           updated_at=OLD)
+    insert(
+        raw_db, "bugs", id="B", title="Bug", feature_id="F", feature_version="1.0", updated_at=OLD
+    )
     return raw_db
 
 
 # -- compliance_results ------------------------------------------------------------------
 @pytest.fixture
 def compliance_row(raw_db) -> int:
-    insert(raw_db, "standards", id="S", name="Std", level_key="product",
-           check_type_key="boolean", failure_message="failed")
-    return insert(raw_db, "compliance_results", standard_id="S", entity_type="product",
-                  entity_id="PR", result="pass", checked_by="ci")
+    insert(
+        raw_db,
+        "standards",
+        id="S",
+        name="Std",
+        level_key="product",
+        check_type_key="boolean",
+        failure_message="failed",
+    )
+    return insert(
+        raw_db,
+        "compliance_results",
+        standard_id="S",
+        entity_type="product",
+        entity_id="PR",
+        result="pass",
+        checked_by="ci",
+    )
 
 
 def test_compliance_immutable(raw_db, compliance_row):
     with pytest.raises(sqlite3.IntegrityError) as excinfo:
-        raw_db.execute("UPDATE compliance_results SET result = 'fail' WHERE id = ?",
-                       (compliance_row,))
+        raw_db.execute(
+            "UPDATE compliance_results SET result = 'fail' WHERE id = ?", (compliance_row,)
+        )
     assert str(excinfo.value) == "Compliance results are immutable"
     assert scalar(raw_db, "SELECT result FROM compliance_results") == "pass"
 
@@ -54,8 +70,15 @@ def test_compliance_no_delete(raw_db, compliance_row):
 # -- entity_versions ---------------------------------------------------------------------
 @pytest.fixture
 def version_row(raw_db) -> int:
-    return insert(raw_db, "entity_versions", entity_type="cr", entity_id="CR", version=1,
-                  data="{}", changed_by="system")
+    return insert(
+        raw_db,
+        "entity_versions",
+        entity_type="cr",
+        entity_id="CR",
+        version=1,
+        data="{}",
+        changed_by="system",
+    )
 
 
 def test_entity_versions_immutable(raw_db, version_row):
@@ -73,13 +96,23 @@ def test_entity_versions_no_delete(raw_db, version_row):
 
 # -- charter_singleton_enforce -----------------------------------------------------------
 def _charter(conn, doc_id: str, doc_type: str = "ethos", **extra) -> None:
-    insert(conn, "charter_docs", id=doc_id, doc_type_key=doc_type, version="1",
-           title=f"Doc {doc_id}", content_hash="h", **extra)
+    insert(
+        conn,
+        "charter_docs",
+        id=doc_id,
+        doc_type_key=doc_type,
+        version="1",
+        title=f"Doc {doc_id}",
+        content_hash="h",
+        **extra,
+    )
 
 
 def _charters(conn) -> dict[str, tuple]:
-    return {r["id"]: (r["is_active"], r["updated_at"]) for r in rows(
-        conn, "SELECT id, is_active, updated_at FROM charter_docs")}
+    return {
+        r["id"]: (r["is_active"], r["updated_at"])
+        for r in rows(conn, "SELECT id, is_active, updated_at FROM charter_docs")
+    }
 
 
 def test_charter_singleton_deactivates_the_live_active_doc(raw_db):
@@ -110,8 +143,12 @@ def test_charter_singleton_ignores_the_new_rows_deleted_at(raw_db):
     assert docs["live"][0] == 0 and docs["live"][1] != OLD
     assert docs["born-deleted"][0] == 1
     # The type is left with no live active doc (verified in the reference).
-    assert scalar(raw_db, "SELECT count(*) FROM charter_docs "
-                          "WHERE is_active = 1 AND deleted_at IS NULL") == 0
+    assert (
+        scalar(
+            raw_db, "SELECT count(*) FROM charter_docs WHERE is_active = 1 AND deleted_at IS NULL"
+        )
+        == 0
+    )
 
 
 def test_charter_activation_by_update_is_left_to_the_unique_index(raw_db):
@@ -125,17 +162,42 @@ def test_charter_activation_by_update_is_left_to_the_unique_index(raw_db):
 # trigger -> (table, entity_type, id, expected data keys, changed_by column or None)
 CAPTURES = {
     "cr_version_capture": (
-        "change_requests", "cr", "CR",
-        ["title", "status_key", "type_key", "size", "owner", "product_id", "feature_id",
-         "target_version"], "owner"),
+        "change_requests",
+        "cr",
+        "CR",
+        [
+            "title",
+            "status_key",
+            "type_key",
+            "size",
+            "owner",
+            "product_id",
+            "feature_id",
+            "target_version",
+        ],
+        "owner",
+    ),
     "product_version_capture": (
-        "products", "product", "PR", ["name", "status_key", "version", "program_id"], None),
+        "products",
+        "product",
+        "PR",
+        ["name", "status_key", "version", "program_id"],
+        None,
+    ),
     "feature_version_capture": (
-        "features", "feature", "F", ["name", "status_key", "version", "product_id"], None),
+        "features",
+        "feature",
+        "F",
+        ["name", "status_key", "version", "product_id"],
+        None,
+    ),
     "bug_version_capture": (
-        "bugs", "bug", "B",
+        "bugs",
+        "bug",
+        "B",
         ["title", "status_key", "severity_key", "feature_id", "feature_version", "fix_cr_id"],
-        "assigned_to"),
+        "assigned_to",
+    ),
 }
 
 
@@ -144,8 +206,9 @@ def test_version_capture_snapshots_the_new_row(hierarchy, trigger):
     table, entity_type, entity_id, keys, _ = CAPTURES[trigger]
     raw_db = hierarchy
     before = now(raw_db)
-    raw_db.execute(f"UPDATE {table} SET status_key = 'x', updated_at = ? WHERE id = ?",
-                   (LATER, entity_id))
+    raw_db.execute(
+        f"UPDATE {table} SET status_key = 'x', updated_at = ? WHERE id = ?", (LATER, entity_id)
+    )
     [snapshot] = versions(raw_db, entity_type, entity_id)
     current = one(raw_db, f"SELECT {', '.join(keys)} FROM {table} WHERE id = ?", (entity_id,))
     # Keys in RULES.md order, values of the new row, no whitespace between tokens.
@@ -171,8 +234,9 @@ def test_version_capture_needs_a_changed_updated_at(hierarchy, trigger):
     table, entity_type, entity_id, _, _ = CAPTURES[trigger]
     raw_db = hierarchy
     raw_db.execute(f"UPDATE {table} SET status_key = 'y' WHERE id = ?", (entity_id,))
-    raw_db.execute(f"UPDATE {table} SET status_key = 'z', updated_at = ? WHERE id = ?",
-                   (OLD, entity_id))
+    raw_db.execute(
+        f"UPDATE {table} SET status_key = 'z', updated_at = ? WHERE id = ?", (OLD, entity_id)
+    )
     assert versions(raw_db, entity_type, entity_id) == []
 
 
@@ -180,16 +244,20 @@ def test_version_capture_needs_a_changed_updated_at(hierarchy, trigger):
 def test_version_capture_changed_by_person(hierarchy, trigger):
     table, entity_type, entity_id, _, person_column = CAPTURES[trigger]
     raw_db = hierarchy
-    raw_db.execute(f"UPDATE {table} SET {person_column} = 'user:ann', updated_at = ? "
-                   "WHERE id = ?", (LATER, entity_id))
+    raw_db.execute(
+        f"UPDATE {table} SET {person_column} = 'user:ann', updated_at = ? WHERE id = ?",
+        (LATER, entity_id),
+    )
     [snapshot] = versions(raw_db, entity_type, entity_id)
     assert snapshot["changed_by"] == "user:ann"
 
 
 def test_cr_version_capture_exact_json(hierarchy):
-    hierarchy.execute("UPDATE change_requests SET owner = 'ann', updated_at = ? WHERE id = 'CR'",
-                      (LATER,))
+    hierarchy.execute(
+        "UPDATE change_requests SET owner = 'ann', updated_at = ? WHERE id = 'CR'", (LATER,)
+    )
     [snapshot] = versions(hierarchy, "cr", "CR")
     assert snapshot["raw_data"] == (
         '{"title":"Change","status_key":"queue","type_key":"enhancement","size":"M",'
-        '"owner":"ann","product_id":"PR","feature_id":null,"target_version":null}')
+        '"owner":"ann","product_id":"PR","feature_id":null,"target_version":null}'
+    )

@@ -34,8 +34,10 @@ CANNOT_START = "Cannot start: blocking dependencies not complete"
 COMPLETED_IMMUTABLE = "POLICY: Completed items cannot be modified"
 PHASE_FULL = "POLICY: Maximum 50 active items per phase"
 FAILED_CLAIMS = "POLICY-001: Cannot deploy - failed claims exist. Run: pytest -k claim"
-PENDING_CLAIMS = ("POLICY-002: Cannot deploy - pending quantitative claims. "
-                  "Run: MOTUS_TRACK_CLAIMS=1 pytest -k claim")
+PENDING_CLAIMS = (
+    "POLICY-002: Cannot deploy - pending quantitative claims. "
+    "Run: MOTUS_TRACK_CLAIMS=1 pytest -k claim"
+)
 
 
 def raises(message: str):
@@ -63,13 +65,20 @@ def test_sql_files_follow_contract(raw_db):
 def test_roadmap_version_capture_snapshots_the_new_row(raw_db):
     add_item(raw_db, "D", updated_at=OLD)
     before = now(raw_db)
-    raw_db.execute("UPDATE roadmap_items SET title = 'new2', status_key = 'completed', "
-                   "updated_at = datetime('now') WHERE id = 'D'")
+    raw_db.execute(
+        "UPDATE roadmap_items SET title = 'new2', status_key = 'completed', "
+        "updated_at = datetime('now') WHERE id = 'D'"
+    )
     [snapshot] = versions(raw_db, "roadmap_item", "D")
-    assert snapshot["raw_data"] == ('{"title":"new2","phase_key":"phase_a",'
-                                    '"status_key":"completed","owner":null,"target_date":null}')
+    assert snapshot["raw_data"] == (
+        '{"title":"new2","phase_key":"phase_a",'
+        '"status_key":"completed","owner":null,"target_date":null}'
+    )
     assert (snapshot["version"], snapshot["changed_by"], snapshot["change_reason"]) == (
-        1, "system", None)
+        1,
+        "system",
+        None,
+    )
     assert before <= snapshot["created_at"] <= now(raw_db)
 
 
@@ -77,8 +86,10 @@ def test_roadmap_version_capture_versions_and_owner(raw_db):
     add_item(raw_db, "D", updated_at=OLD)
     raw_db.execute("UPDATE roadmap_items SET title = 'same stamp' WHERE id = 'D'")
     assert versions(raw_db, "roadmap_item", "D") == []  # updated_at unchanged: no snapshot
-    raw_db.execute("UPDATE roadmap_items SET owner = 'ann', target_date = '2030-01-01', "
-                   "updated_at = '2001-01-02 00:00:00' WHERE id = 'D'")
+    raw_db.execute(
+        "UPDATE roadmap_items SET owner = 'ann', target_date = '2030-01-01', "
+        "updated_at = '2001-01-02 00:00:00' WHERE id = 'D'"
+    )
     raw_db.execute("UPDATE roadmap_items SET updated_at = '2001-01-03 00:00:00' WHERE id = 'D'")
     snapshots = versions(raw_db, "roadmap_item", "D")
     assert [(v["version"], v["changed_by"]) for v in snapshots] == [(1, "ann"), (2, "ann")]
@@ -132,6 +143,19 @@ def test_100_edge_chain_can_be_closed(raw_db):
     chain = add_chain(raw_db, "X", 101)  # 100 edges
     depend(raw_db, chain[-1], chain[0])  # a 101-edge cycle is beyond the walk
     assert scalar(raw_db, "SELECT count(*) FROM roadmap_dependencies") == 101
+
+
+def test_cycle_found_through_a_short_route_when_a_long_route_exists(raw_db):
+    # S -> L0 -> ... -> L97 -> M puts M at level 100, where the walk stops; S -> M puts it at
+    # level 2, from where T (level 3) is reached. Only the shortest level may count.
+    long_route = add_chain(raw_db, "L", 98)
+    add_items(raw_db, "S", "M", "T", phase="phase_b")
+    depend(raw_db, "S", long_route[0])
+    depend(raw_db, long_route[-1], "M")
+    depend(raw_db, "S", "M")
+    depend(raw_db, "M", "T")
+    with raises(CYCLE):
+        depend(raw_db, "T", "S")
 
 
 def ladder(conn, layers: int) -> list[tuple[str, str]]:
@@ -212,8 +236,10 @@ def test_completed_items_cannot_change_status(raw_db):
 
 def test_completed_items_keep_other_columns_editable(raw_db):
     add_item(raw_db, "A", status="completed")
-    raw_db.execute("UPDATE roadmap_items SET title = 'renamed', owner = 'ann', "
-                   "status_key = 'completed' WHERE id = 'A'")
+    raw_db.execute(
+        "UPDATE roadmap_items SET title = 'renamed', owner = 'ann', "
+        "status_key = 'completed' WHERE id = 'A'"
+    )
     soft_delete(raw_db, "A")
     row = one(raw_db, "SELECT title, owner, deleted_at FROM roadmap_items WHERE id = 'A'")
     assert row["title"] == "renamed" and row["owner"] == "ann" and row["deleted_at"]
@@ -238,24 +264,34 @@ def test_dependency_insert_writes_an_audit_row(raw_db):
     assert before <= first.pop("timestamp") <= now(raw_db)
     first.pop("id")
     assert first == {
-        "event_type": "roadmap_dependency", "actor": "system",
-        "resource_type": "roadmap_dependency", "resource_id": "B->A", "action": "create",
+        "event_type": "roadmap_dependency",
+        "actor": "system",
+        "resource_type": "roadmap_dependency",
+        "resource_id": "B->A",
+        "action": "create",
         "old_value": None,
         "new_value": '{"item_id":"B","depends_on_id":"A","type":"blocks"}',
-        "context": None, "instance_id": instance_id(raw_db), "protocol_version": 1,
+        "context": None,
+        "instance_id": instance_id(raw_db),
+        "protocol_version": 1,
     }
     assert (second["actor"], second["resource_id"], second["new_value"]) == (
-        "user:ann", "C->A", '{"item_id":"C","depends_on_id":"A","type":"soft"}')
+        "user:ann",
+        "C->A",
+        '{"item_id":"C","depends_on_id":"A","type":"soft"}',
+    )
 
 
 def test_audit_rows_need_the_instance_id(raw_db):
     add_items(raw_db, "A", "B")
     raw_db.execute("DELETE FROM instance_config WHERE key = 'instance_id'")
-    with pytest.raises(sqlite3.IntegrityError,
-                       match="^NOT NULL constraint failed: audit_log.instance_id$"):
+    with pytest.raises(
+        sqlite3.IntegrityError, match="^NOT NULL constraint failed: audit_log.instance_id$"
+    ):
         depend(raw_db, "A", "B")
-    with pytest.raises(sqlite3.IntegrityError,
-                       match="^NOT NULL constraint failed: audit_log.instance_id$"):
+    with pytest.raises(
+        sqlite3.IntegrityError, match="^NOT NULL constraint failed: audit_log.instance_id$"
+    ):
         assign(raw_db, "A")
 
 
@@ -269,14 +305,21 @@ def test_assignment_insert_writes_an_audit_row(raw_db):
     assert before <= first.pop("timestamp") <= now(raw_db)
     first.pop("id")
     assert first == {
-        "event_type": "roadmap_assignment", "actor": "system",
-        "resource_type": "roadmap_assignment", "resource_id": "A", "action": "assign",
+        "event_type": "roadmap_assignment",
+        "actor": "system",
+        "resource_type": "roadmap_assignment",
+        "resource_id": "A",
+        "action": "assign",
         "old_value": None,
         "new_value": '{"item_id":"A","agent_id":"agent-7","role":"reviewer"}',
-        "context": None, "instance_id": instance_id(raw_db), "protocol_version": 1,
+        "context": None,
+        "instance_id": instance_id(raw_db),
+        "protocol_version": 1,
     }
     assert (second["actor"], second["new_value"]) == (
-        "user:bo", '{"item_id":"A","agent_id":"agent-8","role":"implementer"}')
+        "user:bo",
+        '{"item_id":"A","agent_id":"agent-8","role":"implementer"}',
+    )
     assert audit_rows(raw_db, "assignment_cascade") == []  # A has no prerequisites
 
 
@@ -289,21 +332,34 @@ def test_cascade_surfaces_the_transitive_chain(raw_db):
     assignment = assign(raw_db, "A", "agent-1", assigned_by="user:ann")
     after = now(raw_db)
     found = rows(raw_db, "SELECT * FROM assignment_prerequisites ORDER BY depth")
-    assert [(r["source_assignment_id"], r["prerequisite_item_id"], r["depth"], r["resolved_at"])
-            for r in found] == [(assignment, "B", 1, None), (assignment, "C", 2, None)]
+    assert [
+        (r["source_assignment_id"], r["prerequisite_item_id"], r["depth"], r["resolved_at"])
+        for r in found
+    ] == [(assignment, "B", 1, None), (assignment, "C", 2, None)]
     assert all(before <= r["surfaced_at"] <= after for r in found)
 
     [cascade] = audit_rows(raw_db, "assignment_cascade")
     assert before <= cascade.pop("timestamp") <= after
     cascade.pop("id")
     assert cascade == {
-        "event_type": "assignment_cascade", "actor": "user:ann",
-        "resource_type": "roadmap_assignment", "resource_id": "A",
-        "action": "cascade_detected", "old_value": None,
+        "event_type": "assignment_cascade",
+        "actor": "user:ann",
+        "resource_type": "roadmap_assignment",
+        "resource_id": "A",
+        "action": "cascade_detected",
+        "old_value": None,
         "new_value": json.dumps(
-            {"assignment_id": assignment, "item_id": "A", "agent_id": "agent-1",
-             "unassigned_prereqs": "B, C"}, separators=(",", ":")),
-        "context": None, "instance_id": instance_id(raw_db), "protocol_version": 1,
+            {
+                "assignment_id": assignment,
+                "item_id": "A",
+                "agent_id": "agent-1",
+                "unassigned_prereqs": "B, C",
+            },
+            separators=(",", ":"),
+        ),
+        "context": None,
+        "instance_id": instance_id(raw_db),
+        "protocol_version": 1,
     }
 
 
@@ -334,11 +390,22 @@ def test_diamond_gives_one_row_at_the_shallowest_depth(raw_db):
 def test_shallowest_depth_even_when_the_long_path_is_found_first(raw_db):
     # A -> B -> C -> D -> E and A -> Z -> E: E is at depth 3, not 4.
     add_items(raw_db, "A", "B", "C", "D", "E", "Z")
-    for item, target in [("A", "B"), ("B", "C"), ("C", "D"), ("D", "E"), ("A", "Z"),
-                         ("Z", "E")]:
+    for item, target in [("A", "B"), ("B", "C"), ("C", "D"), ("D", "E"), ("A", "Z"), ("Z", "E")]:
         depend(raw_db, item, target)
-    assert prerequisites(raw_db, assign(raw_db, "A")) == {"B": 1, "Z": 1, "C": 2, "E": 2,
-                                                          "D": 3}
+    assert prerequisites(raw_db, assign(raw_db, "A")) == {"B": 1, "Z": 1, "C": 2, "E": 2, "D": 3}
+
+
+def test_cascade_surfaces_beyond_an_item_also_reached_at_depth_50(raw_db):
+    # A -> L0 -> ... -> L48 -> M puts M at depth 50 (no step from there); A -> M puts it at
+    # depth 1, so its prerequisite T is surfaced at depth 2.
+    long_route = add_chain(raw_db, "L", 49)
+    add_items(raw_db, "A", "M", "T", phase="phase_b")
+    depend(raw_db, "A", long_route[0])
+    depend(raw_db, long_route[-1], "M")
+    depend(raw_db, "A", "M")
+    depend(raw_db, "M", "T")
+    surfaced = prerequisites(raw_db, assign(raw_db, "A"))
+    assert (surfaced["M"], surfaced["T"], len(surfaced)) == (1, 2, 51)
 
 
 def test_cascade_skips_soft_deleted_targets_entirely(raw_db):
@@ -398,15 +465,23 @@ def test_no_cascade_audit_row_without_open_prerequisites(raw_db):
 
 def reference_prerequisites(conn, root: str) -> dict[str, int]:
     """The cascade's rules (RULES.md §4.2/§4.4) in Python: breadth-first, shallowest depth."""
-    live = {r["id"]: r["status_key"] for r in rows(
-        conn, "SELECT id, status_key FROM roadmap_items WHERE deleted_at IS NULL")}
+    live = {
+        r["id"]: r["status_key"]
+        for r in rows(conn, "SELECT id, status_key FROM roadmap_items WHERE deleted_at IS NULL")
+    }
     edges: dict[str, list[str]] = {}
-    for r in rows(conn, "SELECT item_id, depends_on_id FROM roadmap_dependencies "
-                        "WHERE dependency_type = 'blocks'"):
+    for r in rows(
+        conn,
+        "SELECT item_id, depends_on_id FROM roadmap_dependencies WHERE dependency_type = 'blocks'",
+    ):
         if r["depends_on_id"] in live:
             edges.setdefault(r["item_id"], []).append(r["depends_on_id"])
-    owned = {r["item_id"] for r in rows(
-        conn, "SELECT item_id FROM roadmap_assignments WHERE status IN ('assigned', 'active')")}
+    owned = {
+        r["item_id"]
+        for r in rows(
+            conn, "SELECT item_id FROM roadmap_assignments WHERE status IN ('assigned', 'active')"
+        )
+    }
     depth: dict[str, int] = {}
     queue = deque((target, 1) for target in edges.get(root, []))
     while queue:
@@ -416,18 +491,21 @@ def reference_prerequisites(conn, root: str) -> dict[str, int]:
         depth[item] = level
         if level < 50:
             queue.extend((target, level + 1) for target in edges.get(item, []))
-    return {item: d for item, d in depth.items() if live[item] != "completed"
-            and item not in owned}
+    return {item: d for item, d in depth.items() if live[item] != "completed" and item not in owned}
 
 
 def test_cascade_matches_a_reference_walk_on_a_random_graph(raw_db):
     rng = random.Random(20240601)
     items = [f"R{i:03d}" for i in range(150)]
     for i, item in enumerate(items):
-        add_item(raw_db, item, phase=f"random-{i // 40}",
-                 status=rng.choice(["pending"] * 4 + ["completed", "blocked"]))
+        add_item(
+            raw_db,
+            item,
+            phase=f"random-{i // 40}",
+            status=rng.choice(["pending"] * 4 + ["completed", "blocked"]),
+        )
     for i, item in enumerate(items[1:], start=1):
-        window = items[max(0, i - 12):i]
+        window = items[max(0, i - 12) : i]
         for target in rng.sample(window, min(len(window), rng.randint(1, 3))):
             depend(raw_db, item, target, rng.choice(["blocks"] * 5 + ["soft", "related"]))
     for item in rng.sample(items, 15):
@@ -454,32 +532,45 @@ def test_assigning_a_prerequisite_resolves_its_open_rows(raw_db):
     before = now(raw_db)
     c_assignment = assign(raw_db, "C", "agent-9", role="observer", status="dropped")
     after = now(raw_db)
-    found = {(r["source_assignment_id"], r["prerequisite_item_id"]): r["resolved_at"]
-             for r in rows(raw_db, "SELECT * FROM assignment_prerequisites")}
+    found = {
+        (r["source_assignment_id"], r["prerequisite_item_id"]): r["resolved_at"]
+        for r in rows(raw_db, "SELECT * FROM assignment_prerequisites")
+    }
     assert found[(first, "B")] is None
     assert before <= found[(first, "C")] <= after
     assert before <= found[(second, "C")] <= after
     # Later changes to the assignment neither reopen rows nor surface new ones.
-    raw_db.execute("UPDATE roadmap_assignments SET status = 'active' WHERE id = ?",
-                   (c_assignment,))
-    assert found == {(r["source_assignment_id"], r["prerequisite_item_id"]): r["resolved_at"]
-                     for r in rows(raw_db, "SELECT * FROM assignment_prerequisites")}
+    raw_db.execute("UPDATE roadmap_assignments SET status = 'active' WHERE id = ?", (c_assignment,))
+    assert found == {
+        (r["source_assignment_id"], r["prerequisite_item_id"]): r["resolved_at"]
+        for r in rows(raw_db, "SELECT * FROM assignment_prerequisites")
+    }
 
 
 def test_prereq_resolution_keeps_an_earlier_resolution(raw_db):
     add_items(raw_db, "A", "B")
     depend(raw_db, "A", "B")
     first = assign(raw_db, "A")
-    raw_db.execute("UPDATE assignment_prerequisites SET resolved_at = ? "
-                   "WHERE source_assignment_id = ?", (OLD, first))
+    raw_db.execute(
+        "UPDATE assignment_prerequisites SET resolved_at = ? WHERE source_assignment_id = ?",
+        (OLD, first),
+    )
     assign(raw_db, "B")
     assert scalar(raw_db, "SELECT resolved_at FROM assignment_prerequisites") == OLD
 
 
 # -- enforce_deploy_gate -----------------------------------------------------------------
 def claim(conn, claim_id: str, claim_type: str, test_status: str | None) -> None:
-    insert(conn, "claims", id=claim_id, claim_text=f"Claim {claim_id}", page="/",
-           claim_type=claim_type, test_function="test_x", test_status=test_status)
+    insert(
+        conn,
+        "claims",
+        id=claim_id,
+        claim_text=f"Claim {claim_id}",
+        page="/",
+        claim_type=claim_type,
+        test_function="test_x",
+        test_status=test_status,
+    )
 
 
 def deploy(conn, target: str = "website", **extra) -> int:

@@ -16,8 +16,9 @@ def test_sql_files_follow_contract(raw_db):
 
 # -- audit_log ---------------------------------------------------------------------------
 def _audit_entry(conn) -> int:
-    return insert(conn, "audit_log", event_type="test", actor="system", action="create",
-                  instance_id="x" * 32)
+    return insert(
+        conn, "audit_log", event_type="test", actor="system", action="create", instance_id="x" * 32
+    )
 
 
 def test_audit_log_immutable(raw_db):
@@ -77,28 +78,51 @@ def test_health_check_cleanup_keeps_a_row_exactly_seven_days_old(raw_db):
 HELPER_TABLES = {
     "sessions": ({}, "commands_run = 3"),
     "session_cache_state": ({"key": "k", "value": "v"}, "value = 'w'"),
-    "session_event_cache": ({"session_id": "file-1", "sequence": 1, "type": "msg"},
-                            "type = 'tool'"),
-    "session_file_cache": ({"id": "f", "source": "s", "file_path": "/f", "file_hash": "h",
-                            "file_mtime_ns": 1, "file_size_bytes": 1, "ingested_at": OLD},
-                           "status = 'archived'"),
+    "session_event_cache": (
+        {"session_id": "file-1", "sequence": 1, "type": "msg"},
+        "type = 'tool'",
+    ),
+    "session_file_cache": (
+        {
+            "id": "f",
+            "source": "s",
+            "file_path": "/f",
+            "file_hash": "h",
+            "file_mtime_ns": 1,
+            "file_size_bytes": 1,
+            "ingested_at": OLD,
+        },
+        "status = 'archived'",
+    ),
     "circuit_breakers": ({"name": "cb"}, "failure_count = 1"),
-    "detected_patterns": ({"pattern_type": "t", "pattern_value": "v", "confidence": "high"},
-                          "confidence = 'low'"),
-    "learned_patterns": ({"pattern_type": "t", "pattern_value": "v", "source": "detection"},
-                         "frequency = 2"),
-    "ground_rules": ({"rule_type": "t", "rule_value": "v", "source": "default"},
-                     "source = 'imported'"),
+    "detected_patterns": (
+        {"pattern_type": "t", "pattern_value": "v", "confidence": "high"},
+        "confidence = 'low'",
+    ),
+    "learned_patterns": (
+        {"pattern_type": "t", "pattern_value": "v", "source": "detection"},
+        "frequency = 2",
+    ),
+    "ground_rules": (
+        {"rule_type": "t", "rule_value": "v", "source": "default"},
+        "source = 'imported'",
+    ),
     "skills": ({"skill_name": "s", "unlock_threshold": 1}, "progress_count = 1"),
     "preferences": ({"key": "k", "value": "v", "source": "cli"}, "value = 'w'"),
     "instance_config": ({"key": "k", "value": "v"}, "value = 'w'"),
     "health_check_results": ({"check_name": "c", "status": "pass"}, "status = 'warn'"),
-    "idempotency_keys": ({"key": "k", "operation": "op", "request_hash": "h",
-                          "expires_at": "2999-01-01 00:00:00"}, "status = 'complete'"),
-    "resource_quotas": ({"resource_type": "r", "soft_limit": 1, "hard_limit": 2},
-                        "current_usage = 1"),
-    "terminology": ({"domain": "d", "internal_key": "k", "display_name": "D"},
-                    "display_name = 'E'"),
+    "idempotency_keys": (
+        {"key": "k", "operation": "op", "request_hash": "h", "expires_at": "2999-01-01 00:00:00"},
+        "status = 'complete'",
+    ),
+    "resource_quotas": (
+        {"resource_type": "r", "soft_limit": 1, "hard_limit": 2},
+        "current_usage = 1",
+    ),
+    "terminology": (
+        {"domain": "d", "internal_key": "k", "display_name": "D"},
+        "display_name = 'E'",
+    ),
 }
 # Tables whose created_at has its own NOT NULL DEFAULT datetime('now').
 CREATED_AT_DEFAULT = {"terminology", "resource_quotas", "idempotency_keys", "ground_rules"}
@@ -190,8 +214,9 @@ def test_updated_at_set_to_now_when_an_update_leaves_it_alone(raw_db, table):
 def test_updated_at_keeps_a_value_the_update_writes(raw_db, table):
     rowid = _add(raw_db, table, created_at=OLD, updated_at=OLD)
     _, change = HELPER_TABLES[table]
-    raw_db.execute(f"UPDATE {table} SET {change}, updated_at = ? WHERE rowid = ?",
-                   (OTHER_OLD, rowid))
+    raw_db.execute(
+        f"UPDATE {table} SET {change}, updated_at = ? WHERE rowid = ?", (OTHER_OLD, rowid)
+    )
     assert _stamps(raw_db, table, rowid) == (OLD, OTHER_OLD)
 
 
@@ -203,7 +228,14 @@ def test_updated_at_never_touches_a_null_updated_at(raw_db):
 
 
 def test_no_helper_triggers_on_metrics(raw_db):
-    rowid = insert(raw_db, "metrics", timestamp=OLD, operation="op", elapsed_ms=1.0,
-                   created_at=OLD, updated_at=OLD)
+    rowid = insert(
+        raw_db,
+        "metrics",
+        timestamp=OLD,
+        operation="op",
+        elapsed_ms=1.0,
+        created_at=OLD,
+        updated_at=OLD,
+    )
     raw_db.execute("UPDATE metrics SET elapsed_ms = 2.0 WHERE rowid = ?", (rowid,))
     assert _stamps(raw_db, "metrics", rowid) == (OLD, OLD)

@@ -48,18 +48,35 @@ def split(joined: str | None) -> list[str]:
 
 # -- roadmap ---------------------------------------------------------------------------------
 
-def item(conn, id, *, phase="phase_a", status="pending", title=None, rank=None,
-         item_type="work", owner=None, deleted=False, target_date=None):
+
+def item(
+    conn,
+    id,
+    *,
+    phase="phase_a",
+    status="pending",
+    title=None,
+    rank=None,
+    item_type="work",
+    owner=None,
+    deleted=False,
+    target_date=None,
+):
     conn.execute(
         "INSERT INTO roadmap_items (id, phase_key, title, status_key, rank, item_type, owner, "
         "deleted_at, target_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (id, phase, title or f"Title {id}", status, rank, item_type, owner,
-         "2024-01-01 00:00:00" if deleted else None, target_date),
+        (
+            id,
+            phase,
+            title or f"Title {id}",
+            status,
+            rank,
+            item_type,
+            owner,
+            "2024-01-01 00:00:00" if deleted else None,
+            target_date,
+        ),
     )
-
-
-def soft_delete(conn, id):
-    conn.execute("UPDATE roadmap_items SET deleted_at = '2024-02-01 00:00:00' WHERE id = ?", (id,))
 
 
 def dep(conn, item_id, depends_on_id, type="blocks"):
@@ -78,8 +95,15 @@ def assign(conn, item_id, agent, *, role="implementer", status="assigned") -> in
     return cur.lastrowid
 
 
-def claim(conn, id, *, claim_type="quantitative", status="pending", verified=None,
-          test_function="test_claim"):
+def claim(
+    conn,
+    id,
+    *,
+    claim_type="quantitative",
+    status="pending",
+    verified=None,
+    test_function="test_claim",
+):
     conn.execute(
         "INSERT INTO claims (id, claim_text, page, claim_type, test_function, test_status, "
         "last_verified_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -89,13 +113,21 @@ def claim(conn, id, *, claim_type="quantitative", status="pending", verified=Non
 
 # -- programs --------------------------------------------------------------------------------
 
-def program(conn, id, *, name=None, type_key="software", status_key="active", owner=None,
-            deleted=False):
+
+def program(
+    conn, id, *, name=None, type_key="software", status_key="active", owner=None, deleted=False
+):
     conn.execute(
         "INSERT INTO programs (id, name, type_key, status_key, owner, deleted_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (id, name or f"Program {id}", type_key, status_key, owner,
-         "2024-01-01 00:00:00" if deleted else None),
+        (
+            id,
+            name or f"Program {id}",
+            type_key,
+            status_key,
+            owner,
+            "2024-01-01 00:00:00" if deleted else None,
+        ),
     )
 
 

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from system.db_errors import database_message, is_kernel_rule
-from system.errors import ServiceError
+from system.errors import Conflict, ServiceError
 
 
 class IdempotencyKeyReused(exceptions.APIException):
@@ -33,11 +33,17 @@ def error_body(status_code: int, code: str, message: str, *, fields=None, detail
     return {"error": error}
 
 
+def refusal(exc: IntegrityError, **details) -> Conflict:
+    """The database refused a write: 409 with its exact message (``kernel_rule`` for a
+    trigger, ``constraint`` for a key or CHECK), plus what the caller can do about it."""
+    code = "kernel_rule" if is_kernel_rule(exc) else "constraint"
+    return Conflict(database_message(exc), code=code, details=details)
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus database refusals and service errors, in the common shape."""
     if isinstance(exc, IntegrityError):
-        code = "kernel_rule" if is_kernel_rule(exc) else "constraint"
-        return Response(error_body(409, code, database_message(exc)), status=409)
+        exc = refusal(exc)
     if isinstance(exc, ServiceError):
         fields = exc.details.get("fields")
         details = {k: v for k, v in exc.details.items() if k != "fields"}

@@ -13,13 +13,14 @@ import datetime as dt
 import hashlib
 import json
 
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from system.api.errors import IdempotencyKeyReused
 from system.fields import format_timestamp, utc_now
+from system.sql import sqlite_cursor
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -36,18 +37,16 @@ def replay_or_run(view, raw_key: str, handler, request, *args, **kwargs) -> Resp
     """Return the stored response for this key, or run ``handler`` once and store its result."""
     raw_key = raw_key.strip()
     if not raw_key or len(raw_key) > MAX_KEY_LENGTH:
-        raise exceptions.ValidationError(
-            {HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} characters."]}
-        )
+        raise exceptions.ValidationError({HEADER: [f"Must be 1 to {MAX_KEY_LENGTH} characters."]})
     actor = view.actor.identity
     # Keys are scoped per caller: one client can never replay another's response.
     key = f"{actor} {raw_key}"
     request_hash = _fingerprint(request)
     now = utc_now()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), sqlite_cursor() as cursor:
         cursor.execute(
             "SELECT request_hash, status, response FROM idempotency_keys"
-            " WHERE key = %s AND expires_at > %s",
+            " WHERE key = ? AND expires_at > ?",
             [key, format_timestamp(now)],
         )
         prior = cursor.fetchone()
@@ -66,12 +65,14 @@ def replay_or_run(view, raw_key: str, handler, request, *args, **kwargs) -> Resp
         except Exception as exc:  # the client gets the error response
             response = view.handle_exception(exc)
         succeeded = 200 <= response.status_code < 300
-        stored = json.dumps({"status": response.status_code, "body": response.data}, cls=JSONEncoder)
+        stored = json.dumps(
+            {"status": response.status_code, "body": response.data}, cls=JSONEncoder
+        )
         created_at = format_timestamp(now)
         cursor.execute(
             "INSERT INTO idempotency_keys (key, operation, request_hash, response, status,"
             " created_at, updated_at, expires_at, created_by)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash,"
             " response = excluded.response, status = excluded.status,"
             " created_at = excluded.created_at, updated_at = excluded.updated_at,"

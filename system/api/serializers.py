@@ -1,6 +1,30 @@
 """Shapes shared by every app's API: errors, next actions, identity."""
 
+import copy
+
 from rest_framework import serializers
+
+from system.models import AuditLog
+
+
+def model_choices(model, field_name):
+    """A model field's (value, label) pairs, so request and response share one OpenAPI
+    enum per set of values."""
+    return model._meta.get_field(field_name).choices
+
+
+class LeanSerializer(serializers.Serializer):
+    """A request serializer for the hot path. DRF deep-copies every declared field each time
+    a serializer is instantiated, a large share of a small request's cost; here they are
+    deep-copied once per class and each instance gets shallow copies to bind."""
+
+    def get_fields(self):
+        cls = type(self)
+        prototypes = cls.__dict__.get("_field_prototypes")
+        if prototypes is None:
+            prototypes = copy.deepcopy(self._declared_fields)
+            cls._field_prototypes = prototypes
+        return {name: copy.copy(field) for name, field in prototypes.items()}
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -38,3 +62,9 @@ class WhoAmISerializer(serializers.Serializer):
     worker_type = serializers.CharField()
     username = serializers.CharField()
     is_staff = serializers.BooleanField()
+
+
+class AuditLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditLog
+        fields = "__all__"

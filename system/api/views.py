@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import functools
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from system.api import idempotency
-from system.api.serializers import WhoAmISerializer
+from system.api.serializers import AuditLogSerializer, WhoAmISerializer
+from system.filtersets import AuditLogFilterSet
 from system.identity import Actor
+from system.models import AuditLog
+
+
+def validated(serializer_class, request, **kwargs) -> dict:
+    """The request body validated by ``serializer_class`` (400 with field errors if not)."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class MotusViewMixin:
@@ -54,3 +63,14 @@ class WhoAmIView(MotusAPIView):
                 "is_staff": self.actor.is_staff,
             }
         )
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["governance"]), retrieve=extend_schema(tags=["governance"])
+)
+class AuditLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusViewSet):
+    """The audit trail, newest first (read-only: the database forbids changes)."""
+
+    queryset = AuditLog.objects.order_by("-id")
+    serializer_class = AuditLogSerializer
+    filterset_class = AuditLogFilterSet

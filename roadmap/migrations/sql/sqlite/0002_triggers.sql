@@ -20,7 +20,9 @@
 --     reached, whatever the level;
 --   * ORDER BY levels COLLATE BINARY turns the queue into a priority queue on the level
 --     (' ' < '  ' < '   ' in BINARY), i.e. a breadth-first walk, so the first time an item
---     is reached is at its smallest level. length(levels) is that level.
+--     is reached is at its smallest level. length(levels) is that level. (When SQLite
+--     materializes the CTE it may drop that ORDER BY; its queue is then FIFO, which is
+--     breadth-first as well.)
 
 -- 43. Snapshot of a roadmap item whenever an UPDATE changes updated_at (old and new non-NULL
 -- and different).

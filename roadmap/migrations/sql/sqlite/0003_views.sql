@@ -15,9 +15,18 @@
 --
 -- Performance (§7 2b): v_prerequisite_chain enumerates paths by definition; no other view
 -- reads it. Reachability is computed by a recursion seeded at the item in question that
--- keeps one row per (item, level), so its size is bounded by 50 x reachable items, not by
--- the number of paths. A SQLite view is inlined, so the correlated subqueries below run
--- only for the rows a caller actually selects (e.g. WHERE item_id = ?).
+-- keeps ONE row per reached item, at its smallest level (the technique of the roadmap
+-- 0002 trigger walks):
+--   * the level is carried as a string of that many spaces in a column declared
+--     COLLATE RTRIM. Under RTRIM all-space strings compare equal, so UNION (which compares
+--     whole rows with each column's collation) queues an item only the first time it is
+--     reached, whatever the level;
+--   * ORDER BY levels COLLATE BINARY makes the queue a priority queue on the level
+--     (' ' < '  ' in BINARY): a breadth-first walk, so an item is first reached at its
+--     smallest level and the 50-level limit is applied exactly. length(levels) is the level.
+-- Its cost grows with the items and edges reached, not with the number of paths.
+-- A SQLite view is inlined, so the correlated subqueries below run only for the rows a
+-- caller actually selects (e.g. WHERE item_id = ?).
 -- Only SQL understood by old SQLite versions is used (no NULLS FIRST/LAST): the upstream
 -- tool opens the same file and must be able to parse every view. SQLite sorts NULLs first
 -- in ascending order, which is what the contract asks for.
@@ -114,8 +123,10 @@ ORDER BY root_item_id, depth, prereq_id;
 -- * readiness: 'already_active' (completed/in_progress), else 'ready' (no unmet blocking
 --   dependency, §4.3), else 'blocked'.
 -- * unmet_prereq_count: distinct prerequisites (v_prerequisite_chain rules) not completed,
---   from a reachability recursion seeded at this assignment's item, one row per
---   (item, level): 'blocks' edges, live targets only, levels 1..50.
+--   from a reachability recursion seeded at this assignment's item's direct 'blocks'
+--   edges, one row per reached item at its smallest level: 'blocks' edges, live targets
+--   only, levels 1..50; completed items are walked through. (The item itself counts only
+--   if a cycle leads back to it, as in v_prerequisite_chain.)
 -- * immediate_blockers: direct unmet blocking dependencies (soft-deleted targets included).
 -- * blocker_assignees: distinct agents holding an assigned/active assignment on those
 --   blockers; de-duplicated in a subquery first (SQLite forbids DISTINCT aggregates with a
@@ -143,21 +154,26 @@ SELECT
         ELSE 'blocked'
     END              AS readiness,
     (
-        WITH RECURSIVE reach(id, level) AS (
-            SELECT ra.item_id, 0
+        WITH RECURSIVE reach(id, levels) AS (
+            SELECT d.depends_on_id AS id, ' ' COLLATE RTRIM AS levels
+            FROM roadmap_dependencies d
+            JOIN roadmap_items t ON t.id = d.depends_on_id
+            WHERE d.item_id = ra.item_id
+              AND d.dependency_type = 'blocks'
+              AND t.deleted_at IS NULL
             UNION
-            SELECT d.depends_on_id, r.level + 1
+            SELECT d.depends_on_id, r.levels || ' '
             FROM reach r
             JOIN roadmap_dependencies d ON d.item_id = r.id AND d.dependency_type = 'blocks'
             JOIN roadmap_items t ON t.id = d.depends_on_id
             WHERE t.deleted_at IS NULL
-              AND r.level < 50
+              AND length(r.levels) < 50
+            ORDER BY levels COLLATE BINARY
         )
-        SELECT COUNT(DISTINCT p.id)
+        SELECT COUNT(DISTINCT r.id)
         FROM reach r
         JOIN roadmap_items p ON p.id = r.id
-        WHERE r.level >= 1
-          AND p.status_key != 'completed'
+        WHERE p.status_key != 'completed'
     )                AS unmet_prereq_count,
     (
         SELECT GROUP_CONCAT(t.id, ', ')

@@ -1,0 +1,387 @@
+"""Request validation (enums and shapes are checked before the database) and the documented
+response shapes of the kernel API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from kernel import services
+from kernel.models import (
+    Attempt,
+    Blocker,
+    CompiledContract,
+    Decision,
+    Evidence,
+    KernelDecision,
+    KernelEvidence,
+    KernelOutcome,
+    Lease,
+)
+from roadmap.models import VReadyItems
+from system.api.rendering import next_action
+from system.api.serializers import LeanSerializer, NextActionSerializer, model_choices
+from system.fields import format_timestamp
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _as_text(value):
+    """JSON given for a TEXT column is stored as compact JSON text; text stays text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+class TtlSerializer(LeanSerializer):
+    ttl_seconds = serializers.IntegerField(
+        required=False, min_value=1, max_value=services.MAX_TTL_SECONDS
+    )
+
+
+class ClaimRequestSerializer(TtlSerializer):
+    """Lease TTL of the claim; heartbeat the attempt before it runs out."""
+
+
+class OutcomeRequestSerializer(LeanSerializer):
+    outcome_type = serializers.CharField(max_length=100, help_text="e.g. file, pr, release")
+    path = serializers.CharField(required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    metadata = serializers.JSONField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if "metadata" in attrs:
+            attrs["metadata"] = _as_text(attrs["metadata"])
+        return attrs
+
+
+class EvidenceRequestSerializer(LeanSerializer):
+    evidence_type = serializers.ChoiceField(choices=model_choices(Evidence, "evidence_type"))
+    uri = serializers.CharField(help_text="Where the artifact lives (required).")
+    sha256 = serializers.CharField(
+        required=False, help_text="64 lowercase hex; computed from `content` when omitted."
+    )
+    content = serializers.CharField(
+        required=False,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="Inline artifact text; hashed (and sized) when `sha256` is not given.",
+    )
+    title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    size_bytes = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    artifacts = serializers.JSONField(required=False, allow_null=True)
+    test_results = serializers.JSONField(required=False, allow_null=True)
+    diff_summary = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    log_excerpt = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+    def validate_sha256(self, value):
+        value = value.strip().lower()
+        if not _SHA256.match(value):
+            raise serializers.ValidationError("Must be 64 hexadecimal characters.")
+        return value
+
+    def validate(self, attrs):
+        content = attrs.pop("content", None)
+        if "sha256" not in attrs:
+            if content is None:
+                raise serializers.ValidationError(
+                    {"sha256": ["Give sha256, or the inline content to hash."]}
+                )
+            data = content.encode()
+            attrs["sha256"] = hashlib.sha256(data).hexdigest()
+            attrs.setdefault("size_bytes", len(data))
+        for name in ("artifacts", "test_results"):
+            if name in attrs:
+                attrs[name] = _as_text(attrs[name])
+        return attrs
+
+
+class DecisionRequestSerializer(LeanSerializer):
+    decision_type = serializers.ChoiceField(choices=model_choices(Decision, "decision_type"))
+    decision_summary = serializers.CharField(required=False, allow_null=True)
+    rationale = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    alternatives_considered = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True
+    )
+    constraints = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    subject_hash = serializers.CharField(required=False, allow_null=True)
+    authority = serializers.CharField(required=False)
+    outcome = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    conditions = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    supersedes_decision_id = serializers.CharField(
+        required=False, allow_null=True, help_text="The decision this one corrects."
+    )
+    related_decision_id = serializers.CharField(required=False, allow_null=True)
+
+
+class WorkDecisionRequestSerializer(DecisionRequestSerializer):
+    work_id = serializers.CharField(
+        required=False, allow_null=True, help_text="The work item decided on (e.g. a waiver)."
+    )
+
+
+class ReleaseRequestSerializer(LeanSerializer):
+    disposition = serializers.ChoiceField(choices=[*services.RELEASE_EFFECTS])
+    notes = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class BlockerRequestSerializer(LeanSerializer):
+    reason_code = serializers.ChoiceField(choices=model_choices(Blocker, "reason_code"))
+    title = serializers.CharField()
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    needs = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    severity = serializers.ChoiceField(choices=model_choices(Blocker, "severity"), required=False)
+    related_planning_item_id = serializers.CharField(required=False, allow_null=True)
+
+
+class WorkBlockerRequestSerializer(BlockerRequestSerializer):
+    work_id = serializers.CharField()
+
+
+class ResolveBlockerRequestSerializer(LeanSerializer):
+    resolution = serializers.CharField(
+        allow_blank=True,
+        help_text="Required by the database, as is evidence or a waiver decision on the item "
+        "newer than the blocker.",
+    )
+
+
+class HandoffRequestSerializer(TtlSerializer):
+    to_worker = serializers.CharField(help_text="agent:NAME or user:NAME of an existing user.")
+    reason = serializers.CharField(
+        allow_blank=True, help_text="Why; the database refuses a handoff without one."
+    )
+
+
+class LeaseRequestSerializer(LeanSerializer):
+    resource_type = serializers.CharField(max_length=200)
+    resource_id = serializers.CharField(max_length=500)
+    mode = serializers.ChoiceField(choices=model_choices(Lease, "mode"))
+    ttl_seconds = serializers.IntegerField(min_value=1, max_value=services.MAX_TTL_SECONDS)
+
+
+class LeaseReleaseRequestSerializer(LeanSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ForceReleaseRequestSerializer(LeanSerializer):
+    reason = serializers.CharField(help_text="Why staff takes the lease away (audited).")
+
+
+# Rows, as listed by the governance reads.
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    work_id = serializers.CharField(read_only=True)
+    contract_hash = serializers.CharField(read_only=True, allow_null=True)
+    handoff_from_attempt_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Attempt
+        fields = [
+            "id",
+            "work_id",
+            "worker_id",
+            "worker_type",
+            "contract_hash",
+            "context_hash",
+            "strategy_id",
+            "role",
+            "handoff_from_attempt_id",
+            "handoff_reason",
+            "started_at",
+            "ended_at",
+            "outcome",
+            "notes",
+        ]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    work_id = serializers.CharField(read_only=True)
+    attempt_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Evidence
+        exclude = ["work", "attempt"]
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    work_id = serializers.CharField(read_only=True, allow_null=True)
+    attempt_id = serializers.CharField(read_only=True, allow_null=True)
+    supersedes_decision_id = serializers.CharField(read_only=True, allow_null=True)
+    related_decision_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Decision
+        exclude = ["work", "attempt", "supersedes_decision", "related_decision"]
+
+
+class BlockerSerializer(serializers.ModelSerializer):
+    work_id = serializers.CharField(read_only=True)
+    attempt_id = serializers.CharField(read_only=True, allow_null=True)
+    related_planning_item_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Blocker
+        exclude = ["work", "attempt", "related_planning_item"]
+
+
+class KernelDecisionSerializer(serializers.ModelSerializer):
+    work_id = serializers.CharField(read_only=True, allow_null=True)
+    supersedes_decision_id = serializers.CharField(read_only=True, allow_null=True)
+    related_decision_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = KernelDecision
+        exclude = ["work", "supersedes_decision", "related_decision"]
+
+
+class KernelEvidenceSerializer(serializers.ModelSerializer):
+    work_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = KernelEvidence
+        exclude = ["work"]
+
+
+class KernelOutcomeSerializer(serializers.ModelSerializer):
+    work_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = KernelOutcome
+        exclude = ["work"]
+
+
+class LeaseSerializer(serializers.ModelSerializer):
+    attempt_id = serializers.CharField(read_only=True, allow_null=True)
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lease
+        exclude = ["attempt"]
+
+    def get_is_active(self, lease) -> bool:
+        return services.lease_is_active(lease.released_at, format_timestamp(lease.expires_at))
+
+
+class CompiledContractSerializer(serializers.ModelSerializer):
+    compiled = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CompiledContract
+        fields = ["contract_hash", "compiled", "source_refs_json", "created_at"]
+
+    def get_compiled(self, contract) -> dict:
+        return json.loads(contract.compiled_json)
+
+
+# Responses of the work compiler (documented; built from the services' dicts).
+
+
+class EventSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+    event_type = serializers.CharField()
+    payload = serializers.DictField()
+    created_at = serializers.CharField()
+
+
+class LeaseDetailSerializer(LeaseSerializer):
+    events = EventSerializer(many=True, read_only=True)
+
+    class Meta(LeaseSerializer.Meta):
+        pass
+
+
+class PrerequisiteSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    item_type = serializers.CharField()
+    depth = serializers.IntegerField(help_text="1 = direct prerequisite (shallowest level).")
+
+
+class ContractSerializer(serializers.Serializer):
+    hash = serializers.CharField()
+    compiled = serializers.DictField(
+        help_text="Canonical JSON: item, dependencies, required_capabilities, standards."
+    )
+
+
+class ActiveAttemptSerializer(AttemptSerializer):
+    lease_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta(AttemptSerializer.Meta):
+        fields = [*AttemptSerializer.Meta.fields, "lease_id"]
+
+
+class ClaimResponseSerializer(serializers.Serializer):
+    attempt = ActiveAttemptSerializer()
+    lease = LeaseSerializer()
+    item = serializers.DictField()
+    contract = ContractSerializer()
+    missing_prereqs = PrerequisiteSerializer(many=True)
+    next_actions = NextActionSerializer(many=True)
+
+
+class ContextResponseSerializer(serializers.Serializer):
+    attempt = ActiveAttemptSerializer()
+    item = serializers.DictField()
+    contract = ContractSerializer()
+    dependencies = serializers.ListField(child=serializers.DictField())
+    open_blockers = BlockerSerializer(many=True)
+    evidence = serializers.ListField(child=serializers.DictField())
+    outcomes = serializers.ListField(child=serializers.DictField())
+    decisions = serializers.ListField(child=serializers.DictField())
+    lease = LeaseSerializer(allow_null=True)
+    missing_prereqs = PrerequisiteSerializer(many=True)
+    next_actions = NextActionSerializer(many=True)
+
+
+class RecordedResponseSerializer(serializers.Serializer):
+    """A created row (evidence, outcome, decision or blocker) and what to do next."""
+
+    record = serializers.DictField()
+    next_actions = NextActionSerializer(many=True)
+
+
+class ReleaseResponseSerializer(serializers.Serializer):
+    attempt = ActiveAttemptSerializer()
+    item = serializers.DictField()
+    next_actions = NextActionSerializer(many=True)
+
+
+class HandoffResponseSerializer(serializers.Serializer):
+    attempt = ActiveAttemptSerializer()
+    lease = LeaseSerializer()
+    previous_attempt_id = serializers.CharField()
+    next_actions = NextActionSerializer(many=True)
+
+
+class LeaseResponseSerializer(serializers.Serializer):
+    lease = LeaseSerializer()
+    next_actions = NextActionSerializer(many=True)
+
+
+class MyWorkResponseSerializer(serializers.Serializer):
+    attempts = serializers.ListField(child=serializers.DictField())
+    assignments = serializers.ListField(child=serializers.DictField())
+    leases = LeaseSerializer(many=True)
+    next_actions = NextActionSerializer(many=True)
+
+
+class ReadyItemSerializer(serializers.ModelSerializer):
+    claim = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VReadyItems
+        fields = ["id", "title", "phase_key", "owner", "rank", "claim"]
+
+    @extend_schema_field(NextActionSerializer)
+    def get_claim(self, row) -> dict:
+        return next_action("claim", "POST", "work-claim", row.id)

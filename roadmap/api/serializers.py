@@ -1,0 +1,183 @@
+"""Request validation and response shapes of the roadmap API. Terminology keys and enum
+values are checked here, before the database sees them."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from roadmap.models import (
+    Claim,
+    DeploymentEvent,
+    RoadmapAssignment,
+    RoadmapDependency,
+    RoadmapItem,
+    VBlockedItems,
+    VCanDeploy,
+    VDeployBlockers,
+    VRoadmapProgress,
+)
+from system import terminology
+from system.api.serializers import NextActionSerializer, model_choices
+
+
+class TerminologyKey(serializers.CharField):
+    """A ``*_key`` value that must be a live, non-deprecated key of its domain."""
+
+    def __init__(self, domain: str, **kwargs):
+        self.domain = domain
+        kwargs.setdefault("help_text", f"A key of the terminology domain {domain!r}.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not terminology.is_valid_key(self.domain, value):
+            keys = ", ".join(key for key, _ in terminology.choices(self.domain))
+            raise serializers.ValidationError(f"Unknown key {value!r}; use one of: {keys}.")
+        return value
+
+
+class RoadmapItemSerializer(serializers.ModelSerializer):
+    feature_id = serializers.CharField(read_only=True, allow_null=True)
+    cr_id = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = RoadmapItem
+        exclude = ["feature", "cr"]
+
+
+class ItemWriteSerializer(serializers.Serializer):
+    """Fields a caller may set; ``status_key`` changes meet the status triggers."""
+
+    title = serializers.CharField(max_length=500)
+    phase_key = TerminologyKey("roadmap_phase")
+    status_key = TerminologyKey("roadmap_status", required=False)
+    description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    owner = serializers.CharField(required=False, allow_null=True)
+    item_type = serializers.ChoiceField(
+        choices=model_choices(RoadmapItem, "item_type"), required=False
+    )
+    rank = serializers.FloatField(required=False, allow_null=True)
+    sort_order = serializers.IntegerField(required=False)
+    target_date = serializers.CharField(required=False, allow_null=True)
+    scope = serializers.CharField(required=False)
+    feature_id = serializers.CharField(required=False, allow_null=True)
+    cr_id = serializers.CharField(required=False, allow_null=True)
+    external_id = serializers.CharField(required=False, allow_null=True)
+    external_url = serializers.CharField(required=False, allow_null=True)
+
+
+class ItemCreateSerializer(ItemWriteSerializer):
+    id = serializers.RegexField(
+        r"^[^/\s]+$",
+        required=False,
+        max_length=200,
+        help_text="Optional; agents may only use ids starting with ADHOC- (generated if omitted).",
+    )
+
+
+class DependencySerializer(serializers.ModelSerializer):
+    item_id = serializers.CharField(read_only=True)
+    depends_on_id = serializers.CharField()
+
+    class Meta:
+        model = RoadmapDependency
+        fields = [
+            "item_id",
+            "depends_on_id",
+            "dependency_type",
+            "created_at",
+            "created_by",
+            "notes",
+        ]
+        read_only_fields = ["created_at", "created_by"]
+
+
+class LinkedItemSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    dependency_type = serializers.CharField()
+
+
+class UnmetPrerequisiteSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    item_type = serializers.CharField()
+    depth = serializers.IntegerField(help_text="Shallowest level at which it is reached.")
+
+
+class ItemDetailSerializer(RoadmapItemSerializer):
+    """The item, its direct dependencies and dependents, its distinct unmet prerequisites
+    (transitive, with depth) and the kernel's view of it."""
+
+    dependencies = LinkedItemSerializer(many=True, read_only=True)
+    dependents = LinkedItemSerializer(many=True, read_only=True)
+    unmet_prerequisites = UnmetPrerequisiteSerializer(many=True, read_only=True)
+    active_attempt = serializers.DictField(read_only=True, allow_null=True)
+    counts = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    next_actions = NextActionSerializer(many=True, read_only=True)
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    item_id = serializers.CharField()
+    agent_id = serializers.CharField(
+        required=False, help_text="The assignee; defaults to the caller's identity."
+    )
+
+    class Meta:
+        model = RoadmapAssignment
+        exclude = ["item"]
+        read_only_fields = ["assigned_at", "assigned_by", "started_at", "completed_at", "status"]
+        # The UNIQUE (item, agent, role) constraint answers a duplicate (409), so agent_id
+        # can default to the caller instead of being required by a serializer validator.
+        validators = []
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    claim_text = serializers.CharField(min_length=5)
+
+    class Meta:
+        model = Claim
+        fields = "__all__"
+        read_only_fields = ["last_verified_at", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        claim_type = attrs.get("claim_type", getattr(self.instance, "claim_type", None))
+        test_function = attrs.get("test_function", getattr(self.instance, "test_function", None))
+        if claim_type == "quantitative" and not test_function:
+            raise serializers.ValidationError(
+                {"test_function": ["A quantitative claim needs its test function."]}
+            )
+        return attrs
+
+
+class DeploymentEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeploymentEvent
+        fields = "__all__"
+        read_only_fields = ["triggered_by", "created_at", "completed_at"]
+
+
+class BlockedItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VBlockedItems
+        fields = "__all__"
+
+
+class RoadmapProgressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VRoadmapProgress
+        fields = "__all__"
+
+
+class CanDeploySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VCanDeploy
+        fields = "__all__"
+
+
+class DeployBlockerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VDeployBlockers
+        fields = "__all__"

@@ -1,0 +1,17 @@
+"""Page routes of the roadmap app (mounted at ``/roadmap/``).
+
+The item page itself (``/roadmap/<id>/``) is routed in ``motus_site.page_urls`` to
+``kernel.views``; the fixed paths here come first, so an item whose id is literally
+``graph`` or ``graph.svg`` has no page.
+"""
+
+from django.urls import path
+
+from roadmap import views
+
+urlpatterns = [
+    path("", views.roadmap_list, name="roadmap-list"),
+    path("graph/", views.roadmap_graph, name="roadmap-graph"),
+    path("graph.svg", views.roadmap_graph_svg, name="roadmap-graph-svg"),
+    path("<path:item_id>/graph.svg", views.item_graph_svg, name="roadmap-item-graph-svg"),
+]

@@ -1,0 +1,902 @@
+"""The progress pages, read like a user would: real requests through Django's test client on a
+real SQLite file with the contract's triggers and views. Numbers on the pages are checked
+against the database, and each page's query count against the amount of data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome
+from programs.models import (
+    Bug,
+    ChangeRequest,
+    ComplianceResult,
+    Feature,
+    Product,
+    Program,
+    Release,
+    Standard,
+)
+from roadmap import graphs
+from roadmap.models import Claim, RoadmapAssignment, RoadmapDependency, RoadmapItem
+from system.fields import utc_now
+from system.models import AuditLog, Terminology
+
+T0 = dt.datetime(2026, 1, 1, 9, 0, 0, tzinfo=dt.UTC)
+PAGES = ["/", "/roadmap/", "/roadmap/graph/", "/roadmap/graph.svg", "/programs/"]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+class _ElementText(HTMLParser):
+    """Text content of every element that has an id, and the attributes of each tag."""
+
+    VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+    #: Tags that separate words, as a browser lays them out.
+    BLOCKS = {
+        "article",
+        "br",
+        "dd",
+        "div",
+        "dt",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "li",
+        "p",
+        "section",
+        "td",
+        "th",
+        "tr",
+    }
+
+    def __init__(self):
+        super().__init__()
+        self.texts: dict[str, str] = {}
+        self.tags: list[tuple[str, dict]] = []
+        self._open: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag in self.BLOCKS:
+            self.handle_data(" ")
+        if tag in self.VOID:
+            return
+        self._open.append((tag, attrs.get("id")))
+        if attrs.get("id"):
+            self.texts[attrs["id"]] = ""
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            self.handle_data(" ")
+        while self._open:
+            open_tag, _ = self._open.pop()
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data):
+        for _, element_id in self._open:
+            if element_id:
+                self.texts[element_id] += data
+
+
+def parse(response) -> _ElementText:
+    parser = _ElementText()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def text(response, element_id: str) -> str:
+    """Whitespace-normalised text of the element with this id."""
+    return " ".join(parse(response).texts[element_id].split())
+
+
+def raw(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def item(item_id, phase="phase_a", status="pending", **fields):
+    return RoadmapItem.objects.create(
+        id=item_id,
+        phase_key=phase,
+        title=fields.pop("title", f"Item {item_id}"),
+        status_key=status,
+        **fields,
+    )
+
+
+def depend(item_id, on, kind="blocks"):
+    RoadmapDependency.objects.create(item_id=item_id, depends_on_id=on, dependency_type=kind)
+
+
+def many_items(count, prefix="M"):
+    """``count`` completed items in phase_c, each depending on the previous one."""
+    RoadmapItem.objects.bulk_create(
+        RoadmapItem(
+            id=f"{prefix}{i:04d}",
+            phase_key="phase_c",
+            title=f"Many {i}",
+            status_key="completed",
+            owner=f"owner-{i % 7}",
+            rank=float(i),
+        )
+        for i in range(count)
+    )
+    RoadmapDependency.objects.bulk_create(
+        RoadmapDependency(item_id=f"{prefix}{i:04d}", depends_on_id=f"{prefix}{i - 1:04d}")
+        for i in range(1, count)
+    )
+
+
+def query_count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.fixture
+def reader(db, client, django_user_model):
+    """The test client, logged in as an ordinary (non-staff) user."""
+    client.force_login(django_user_model.objects.create_user("reader"))
+    return client
+
+
+# -- access --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@override_settings(MOTUS_ANONYMOUS_READ=False)
+@pytest.mark.parametrize("url", [*PAGES, "/roadmap/R1/", "/roadmap/R1/graph.svg"])
+def test_anonymous_users_are_sent_to_the_admin_login(client, url):
+    item("R1")
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/login/?next={url}"
+
+
+@pytest.mark.django_db
+@override_settings(MOTUS_ANONYMOUS_READ=True)
+@pytest.mark.parametrize("url", [*PAGES, "/roadmap/R1/", "/roadmap/R1/graph.svg"])
+def test_anonymous_read_setting_opens_the_pages_to_anonymous_users(client, url):
+    item("R1")
+    response = client.get(url)
+    assert response.status_code == 200
+    if not url.endswith(".svg"):
+        assert "Read-only access" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_logged_in_users_read_every_page_without_the_setting(reader, url):
+    with override_settings(MOTUS_ANONYMOUS_READ=False):
+        assert reader.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/", "/roadmap/", "/roadmap/graph/", "/programs/", "/roadmap/R1/"])
+def test_pages_are_well_formed_html_with_a_title_one_h1_and_labelled_fields(reader, url):
+    item("R1")
+    response = reader.get(url)
+    html = response.content.decode()
+    parsed = parse(response)
+    assert html.startswith("<!doctype html>")
+    assert '<html lang="en">' in html
+    assert re.search(r"<title>[^<]+ · Motus</title>", html)
+    assert [tag for tag, _ in parsed.tags].count("h1") == 1
+    assert parsed.texts["page-title"].strip()
+    assert '<meta name="viewport"' in html
+    # Every visible form field has a <label for=...>.
+    labels = {attrs.get("for") for tag, attrs in parsed.tags if tag == "label"}
+    fields = [
+        attrs["id"]
+        for tag, attrs in parsed.tags
+        if tag in {"input", "select"} and attrs.get("type") != "hidden"
+    ]
+    assert set(fields) <= labels
+    # No script, no CDN: only our own stylesheet.
+    assert "<script" not in html
+    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) == ["/static/pages/site.css"]
+
+
+def test_the_stylesheet_is_served_by_the_app(reader):
+    response = reader.get("/static/pages/site.css")
+    assert response.status_code == 200
+    assert b".graph-box" in b"".join(response.streaming_content)
+
+
+# -- overview ------------------------------------------------------------------------------
+
+
+def test_overview_shows_the_progress_counts_of_v_roadmap_progress(reader):
+    # phase_a: 1 of 16 completed (6.25% rounds half away from zero to 6.3), 2 in progress,
+    # 1 blocked; phase_b: 2 of 2 completed.
+    item("A00", status="completed")
+    for i in range(1, 16):
+        status = "in_progress" if i <= 2 else "blocked" if i == 3 else "pending"
+        item(f"A{i:02d}", status=status)
+    item("B1", phase="phase_b", status="completed")
+    item("B2", phase="phase_b", status="completed")
+    item("GONE", phase="phase_d", deleted_at=T0)
+
+    response = reader.get("/")
+    assert response.status_code == 200
+    rows = raw(
+        "SELECT phase_key, phase, total_items, completed, in_progress, blocked, "
+        "pct_complete FROM v_roadmap_progress"
+    )
+    assert [r[0] for r in rows] == ["phase_a", "phase_b"]
+    for phase_key, phase, total, completed, in_progress, blocked, pct in rows:
+        shown = text(response, f"phase-{phase_key}")
+        assert shown == (
+            f"{phase} {pct}% {completed} of {total} completed ({pct}%) · "
+            f"{in_progress} in progress · {blocked} with status blocked"
+        )
+    assert text(response, "phase-phase_a").startswith("Phase A 6.3%")
+    assert '<progress max="16" value="1"' in response.content.decode()
+    # Phases in terminology order, and no row for a phase with only deleted items.
+    html = response.content.decode()
+    assert html.index('id="phase-phase_a"') < html.index('id="phase-phase_b"')
+    assert 'id="phase-phase_d"' not in html
+
+
+def test_overview_totals_match_the_readiness_views(reader):
+    item("DONE", status="completed")
+    item("OPEN")  # pending, not started: blocks others
+    item("READY1", phase="phase_b")  # pending, depends on a completed item: ready
+    depend("READY1", "DONE")
+    item("READY2", phase="phase_b")  # a soft dependency never blocks
+    depend("READY2", "OPEN", "soft")
+    item("WAIT1", phase="phase_b")  # blocked by OPEN
+    depend("WAIT1", "OPEN")
+    item("WAIT2", phase="phase_b", status="blocked")
+    depend("WAIT2", "OPEN")
+    item("BUSY", phase="phase_c", status="in_progress")
+
+    response = reader.get("/")
+    ready = raw("SELECT COUNT(*) FROM v_ready_items")[0][0]
+    blocked = raw("SELECT COUNT(*) FROM v_blocked_items")[0][0]
+    in_progress = raw(
+        "SELECT COUNT(*) FROM roadmap_items WHERE status_key = 'in_progress' AND deleted_at IS NULL"
+    )[0][0]
+    assert (ready, blocked, in_progress) == (3, 2, 1)  # OPEN, READY1, READY2; WAIT1, WAIT2
+    assert text(response, "total-ready") == str(ready)
+    assert text(response, "total-blocked") == str(blocked)
+    assert text(response, "total-in-progress") == str(in_progress)
+
+
+def test_overview_shows_deploy_readiness_with_the_blocking_claims(reader):
+    response = reader.get("/")
+    assert text(response, "deploy-status") == "READY"
+
+    Claim.objects.create(
+        id="C-FAIL",
+        claim_text="Loads in 2 s",
+        page="home",
+        claim_type="quantitative",
+        test_function="test_speed",
+        test_status="fail",
+        last_verified_at=T0,
+    )
+    Claim.objects.create(
+        id="C-STALE",
+        claim_text="Works offline",
+        page="docs",
+        claim_type="qualitative",
+        test_status="stale",
+    )
+    Claim.objects.create(
+        id="C-PASS",
+        claim_text="Has a logo",
+        page="home",
+        claim_type="qualitative",
+        test_status="pass",
+    )
+    response = reader.get("/")
+    status, failed = raw("SELECT status, failed_count FROM v_can_deploy")[0]
+    assert (status, failed) == ("BLOCKED", 1)
+    assert text(response, "deploy-status") == status
+    assert text(response, "deploy-failed-count") == str(failed)
+    listed = [attrs["data-claim"] for tag, attrs in parse(response).tags if "data-claim" in attrs]
+    # v_deploy_blockers' order: never verified (NULL) first.
+    assert listed == [row[0] for row in raw("SELECT id FROM v_deploy_blockers")]
+    assert listed == ["C-STALE", "C-FAIL"]
+
+
+def test_overview_lists_the_latest_twenty_audit_entries_newest_first(reader):
+    instance = raw("SELECT value FROM instance_config WHERE key = 'instance_id'")[0][0]
+    later = utc_now() + dt.timedelta(hours=1)  # after any row the migrations wrote
+    AuditLog.objects.bulk_create(
+        AuditLog(
+            timestamp=later + dt.timedelta(minutes=i),
+            event_type="test",
+            actor=f"agent:{i}",
+            action="poke",
+            resource_type="roadmap_assignment",
+            resource_id="R1",
+            instance_id=instance,
+        )
+        for i in range(25)
+    )
+    item("R1")
+    response = reader.get("/")
+    shown = [int(a["data-audit-id"]) for tag, a in parse(response).tags if "data-audit-id" in a]
+    expected = AuditLog.objects.order_by("-timestamp", "-id").values_list("id", flat=True)[:20]
+    assert shown == list(expected)
+    assert "agent:24" in text(response, "activity")
+    assert "agent:4 " not in text(response, "activity") + " "
+    assert 'href="/roadmap/R1/"' in response.content.decode()
+
+
+def test_overview_query_count_is_flat_in_the_number_of_items(reader):
+    many_items(5, prefix="S")
+    small = query_count(reader, "/")
+    many_items(200, prefix="L")
+    assert query_count(reader, "/") == small
+
+
+# -- roadmap list --------------------------------------------------------------------------
+
+
+def rows_of(response) -> list[str]:
+    return [a["data-item"] for tag, a in parse(response).tags if tag == "tr" and "data-item" in a]
+
+
+def test_roadmap_groups_items_by_phase_in_terminology_order(reader):
+    item("B1", phase="phase_b", rank=2.0)
+    item("B0", phase="phase_b", rank=1.0)
+    item("A1", phase="phase_a")
+    item("X1", phase="mystery_phase")  # no terminology row: first, under its key
+    item("GONE", phase="phase_a", deleted_at=T0)
+    response = reader.get("/roadmap/")
+    assert rows_of(response) == ["X1", "A1", "B0", "B1"]
+    groups = [
+        a["data-phase"] for tag, a in parse(response).tags if tag == "section" and "data-phase" in a
+    ]
+    assert groups == ["mystery_phase", "phase_a", "phase_b"]
+    assert text(response, "group-phase_b-heading") == "Phase B"
+    assert text(response, "group-mystery_phase-heading") == "mystery_phase"
+    assert text(response, "result-count") == "4 items"
+
+
+def test_roadmap_badges_follow_the_readiness_views(reader):
+    item("DONE", status="completed")
+    item("OPEN")
+    item("WAIT")
+    depend("WAIT", "OPEN")
+    item("GO")
+    depend("GO", "DONE")
+    response = reader.get("/roadmap/")
+    html = response.content.decode()
+
+    def badge(item_id):
+        row = re.search(rf'<tr data-item="{item_id}">(.*?)</tr>', html, re.S).group(1)
+        found = re.search(r'class="badge (\w+)"', row)
+        return found.group(1) if found else None
+
+    ready = {r[0] for r in raw("SELECT id FROM v_ready_items")}
+    blocked = {r[0] for r in raw("SELECT id FROM v_blocked_items")}
+    assert (ready, blocked) == ({"OPEN", "GO"}, {"WAIT"})
+    assert {i: badge(i) for i in ["DONE", "OPEN", "WAIT", "GO"]} == {
+        "DONE": None,
+        "OPEN": "ready",
+        "WAIT": "blocked",
+        "GO": "ready",
+    }
+
+
+def test_roadmap_filters_by_status_owner_type_and_text(reader):
+    item("R1", owner="ann", title="Parser rewrite")
+    item("R2", owner="bob", status="in_progress", title="Lexer")
+    item("R3", owner="ann", item_type="gate", title="Release gate", description="parser done")
+    item("R4", status="completed", title="Docs")
+
+    def shown(**params):
+        response = reader.get("/roadmap/", params)
+        assert response.status_code == 200
+        return rows_of(response)
+
+    assert shown(status="in_progress") == ["R2"]
+    assert shown(owner="ann") == ["R1", "R3"]
+    assert shown(item_type="gate") == ["R3"]
+    assert shown(q="parser") == ["R1", "R3"]  # title or description, any case
+    assert shown(q="r4") == ["R4"]  # the id too
+    assert shown(owner="ann", status="pending", q="gate") == ["R3"]
+    # An unknown value is reported and ignored rather than failing the page.
+    response = reader.get("/roadmap/", {"status": "nonsense", "owner": "bob"})
+    assert rows_of(response) == ["R2"]
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_roadmap_filter_form_offers_terminology_choices_with_labels(reader):
+    item("R1", owner="zoe")
+    html = reader.get("/roadmap/").content.decode()
+    assert '<label for="id_status">Status</label>' in html
+    assert '<option value="in_progress">In Progress</option>' in html
+    assert '<option value="gate">Gate</option>' in html
+    assert '<option value="zoe">zoe</option>' in html
+    assert '<label for="id_q">Text</label>' in html
+
+
+def test_roadmap_pages_by_one_hundred_and_keeps_the_filters(reader):
+    RoadmapItem.objects.bulk_create(
+        RoadmapItem(
+            id=f"P{i:03d}",
+            phase_key="phase_c",
+            title=f"Paged {i}",
+            owner="ann",
+            status_key="completed",
+            rank=float(i),
+        )
+        for i in range(150)
+    )
+    first = reader.get("/roadmap/", {"owner": "ann"})
+    assert rows_of(first) == [f"P{i:03d}" for i in range(100)]
+    assert text(first, "result-count") == "150 items"
+    assert 'href="?owner=ann&amp;page=2"' in first.content.decode()
+    second = reader.get("/roadmap/", {"owner": "ann", "page": 2})
+    assert rows_of(second) == [f"P{i:03d}" for i in range(100, 150)]
+    assert reader.get("/roadmap/", {"page": "99"}).status_code == 200  # last page instead
+
+
+def test_roadmap_query_count_is_flat_in_the_number_of_items(reader):
+    many_items(5, prefix="S")
+    small = query_count(reader, "/roadmap/")
+    many_items(200, prefix="L")
+    assert query_count(reader, "/roadmap/") == small
+    assert query_count(reader, "/roadmap/?page=2&q=L0") == small
+
+
+# -- item page -----------------------------------------------------------------------------
+
+
+def test_unknown_item_is_404(reader):
+    assert reader.get("/roadmap/NOPE/").status_code == 404
+    assert reader.get("/roadmap/NOPE/graph.svg").status_code == 404
+
+
+def test_item_page_shows_dependencies_dependents_and_readiness(reader):
+    item("BASE", status="completed", title="Base done")
+    item("LIB", title="Library")
+    item("SPEC", title="Spec")
+    item("GONE", title="Deleted prerequisite", deleted_at=T0)
+    item("APP", title="Application", owner="ann")
+    depend("APP", "BASE")
+    depend("APP", "LIB")
+    depend("APP", "SPEC", "soft")
+    depend("APP", "GONE")
+    item("UI", title="User interface")
+    depend("UI", "APP")
+    response = reader.get("/roadmap/APP/")
+    assert response.status_code == 200
+    assert text(response, "page-title") == "APP: Application"
+    deps = re.findall(
+        r'<tr data-item="([^"]+)" data-kind="([^"]+)">',
+        response.content.decode().split('id="dependents"')[0],
+    )
+    assert deps == [("BASE", "blocks"), ("GONE", "blocks"), ("LIB", "blocks"), ("SPEC", "soft")]
+    assert "(deleted)" in text(response, "dependencies")
+    assert "Completed" in text(response, "dependencies")
+    assert "UI User interface" in text(response, "dependents")
+    assert "Blocked" in text(response, "item-summary")
+    assert "ann" in text(response, "item-summary")
+
+
+def test_item_page_lists_each_unmet_prerequisite_once_at_its_shallowest_depth(reader):
+    # TOP -> MID -> LOW -> ROOT and TOP -> LOW (a diamond): LOW is at depth 1, not 2.
+    # DONE is completed (walked through, not listed); SOFT is only a soft dependency.
+    for item_id in ["ROOT", "LOW", "MID", "TOP", "SOFT"]:
+        item(item_id)
+    item("DONE", status="completed")
+    depend("LOW", "ROOT")
+    depend("MID", "LOW")
+    depend("TOP", "MID")
+    depend("TOP", "LOW")
+    depend("TOP", "DONE")
+    item("UNDER", status="pending")
+    depend("DONE", "UNDER")
+    depend("TOP", "SOFT", "soft")
+    response = reader.get("/roadmap/TOP/")
+    html = response.content.decode().split('id="prerequisites"')[1].split("</section>")[0]
+    shown = re.findall(r'<tr data-item="([^"]+)" data-depth="(\d+)">', html)
+    assert shown == [("LOW", "1"), ("MID", "1"), ("ROOT", "2"), ("UNDER", "2")]
+
+
+def test_item_page_shows_assignments(reader):
+    item("R1")
+    RoadmapAssignment.objects.create(
+        item_id="R1", agent_id="agent-7", role="reviewer", status="active", assigned_by="user:lead"
+    )
+    response = reader.get("/roadmap/R1/")
+    shown = text(response, "assignments")
+    assert "agent-7 Reviewer Active" in shown
+    assert "user:lead" in shown
+
+
+def make_attempt_history(work_id: str) -> None:
+    """Two ended attempts and an active handoff, each with records; plus loose records."""
+    first = Attempt.objects.create(
+        id="AT-1",
+        work_id=work_id,
+        worker_id="agent-a",
+        worker_type="agent",
+        started_at=T0,
+        ended_at=T0 + dt.timedelta(hours=1),
+        outcome="handed_off",
+    )
+    Evidence.objects.create(
+        id="EV-1",
+        work_id=work_id,
+        attempt=first,
+        evidence_type="log",
+        uri="file:///log.txt",
+        sha256="ab" * 32,
+        created_by="agent-a",
+        title="Build log",
+        created_at=T0 + dt.timedelta(minutes=5),
+    )
+    Decision.objects.create(
+        id="DE-1",
+        work_id=work_id,
+        attempt=first,
+        decision_type="escalation",
+        decision_summary="Needs a human",
+        decided_at=T0,
+    )
+    Blocker.objects.create(
+        id="BL-1",
+        work_id=work_id,
+        attempt=first,
+        reason_code="missing_info",
+        title="No API key",
+        created_by="agent-a",
+        created_at=T0,
+        resolved_at=T0 + dt.timedelta(minutes=30),
+        resolved_by="user:lead",
+        resolution="Key added",
+    )
+    # The legacy outcome log names the attempt in free text, possibly without the work id.
+    KernelOutcome.objects.create(
+        id="OC-1",
+        attempt_id="AT-1",
+        outcome_type="patch",
+        description="Half a patch",
+        created_by="agent-a",
+    )
+    Attempt.objects.create(
+        id="AT-2",
+        work_id=work_id,
+        worker_id="human-b",
+        worker_type="human",
+        handoff_from_attempt=first,
+        handoff_reason="Agent out of ideas",
+        started_at=T0 + dt.timedelta(hours=2),
+    )
+    Decision.objects.create(
+        id="DE-LOOSE",
+        work_id=work_id,
+        decision_type="waiver",
+        decision_summary="Waive the perf claim",
+        decided_at=T0,
+    )
+
+
+def test_item_page_shows_the_attempt_timeline_with_its_records(reader):
+    item("R1")
+    item("OTHER")
+    make_attempt_history("R1")
+    KernelOutcome.objects.create(
+        id="OC-X", work_id="OTHER", attempt_id="AT-OTHER", outcome_type="patch", created_by="x"
+    )
+    response = reader.get("/roadmap/R1/")
+    first, second = text(response, "attempt-at-1"), text(response, "attempt-at-2")
+    assert first.startswith("Attempt AT-1 by agent-a (Agent)")
+    assert "outcome: Handed off" in first
+    assert "Build log" in first and "Log" in first
+    assert "Escalation Needs a human" in first
+    assert "No API key" in first and "Resolved" in first and "Key added" in first
+    assert "patch Half a patch" in first
+    assert "Handed off to: AT-2 (human-b)" in first
+    assert second.startswith("Attempt AT-2 by human-b (Human)")
+    assert "not yet (active)" in second
+    assert "Took over from AT-1 (agent-a): Agent out of ideas" in second
+    assert "Waive the perf claim" in text(response, "other-records")
+    assert "Waive" not in first + second
+    html = response.content.decode()
+    assert html.index('id="attempt-at-1"') < html.index('id="attempt-at-2"')
+    assert "OC-X" not in html
+
+
+def test_item_page_embeds_the_neighbourhood_graph(reader):
+    item("A")
+    item("B")
+    item("C")
+    item("FAR")
+    depend("B", "A")
+    depend("C", "B")
+    depend("FAR", "C")
+    response = reader.get("/roadmap/B/")
+    svg = re.search(r"<svg .*?</svg>", response.content.decode(), re.S).group(0)
+    nodes = {a.get("data-id") for a in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}a")}
+    assert nodes == {"A", "B", "C", "FAR"}  # depth 2 by default
+    response = reader.get("/roadmap/B/?depth=1")
+    svg = re.search(r"<svg .*?</svg>", response.content.decode(), re.S).group(0)
+    nodes = {a.get("data-id") for a in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}a")}
+    assert nodes == {"A", "B", "C"}
+    assert 'href="/roadmap/C/"' in svg
+
+
+def test_item_page_query_count_is_flat_in_the_amount_of_related_data(reader):
+    def build(prefix, count):
+        focus = f"{prefix}FOCUS"
+        item(focus)
+        for i in range(count):
+            item(f"{prefix}D{i}", status="completed")
+            depend(focus, f"{prefix}D{i}")
+            item(f"{prefix}U{i}", phase="phase_b", status="completed")
+            depend(f"{prefix}U{i}", focus, "soft")
+            RoadmapAssignment.objects.create(item_id=focus, agent_id=f"agent-{i}")
+        for i in range(count):
+            attempt = Attempt.objects.create(
+                id=f"{prefix}AT{i}",
+                work_id=focus,
+                worker_id="w",
+                worker_type="agent",
+                started_at=T0 + dt.timedelta(minutes=i),
+                ended_at=T0,
+                outcome="failed",
+                handoff_from_attempt_id=f"{prefix}AT{i - 1}" if i else None,
+                handoff_reason="retry" if i else None,
+            )
+            Evidence.objects.create(
+                id=f"{prefix}EV{i}",
+                work_id=focus,
+                attempt=attempt,
+                evidence_type="log",
+                uri="u",
+                sha256="s",
+                created_by="w",
+            )
+            Decision.objects.create(
+                id=f"{prefix}DE{i}", work_id=focus, attempt=attempt, decision_type="approval"
+            )
+            KernelOutcome.objects.create(
+                id=f"{prefix}OC{i}", attempt_id=attempt.id, outcome_type="patch", created_by="w"
+            )
+        return f"/roadmap/{focus}/"
+
+    small = query_count(reader, build("S", 3))
+    assert query_count(reader, build("L", 40)) == small
+
+
+# -- graph pictures ------------------------------------------------------------------------
+
+
+def svg_nodes(svg_text: str) -> set[str]:
+    root = ET.fromstring(svg_text)
+    return {a.get("data-id") for a in root.iter("{http://www.w3.org/2000/svg}a")}
+
+
+def test_graph_page_draws_the_live_roadmap_and_filters_by_phase(reader):
+    item("A1", status="completed")
+    item("A2")
+    item("B1", phase="phase_b", status="in_progress")
+    item("GONE", deleted_at=T0)
+    depend("A2", "A1")
+    depend("B1", "A2", "soft")
+    response = reader.get("/roadmap/graph/")
+    svg = re.search(r"<svg .*?</svg>", response.content.decode(), re.S).group(0)
+    assert svg_nodes(svg) == {"A1", "A2", "B1"}
+    assert text(response, "graph-node-count").startswith("3 items")
+    edges = re.findall(r'class="edge"[^>]*data-type="(\w+)"', svg)
+    assert sorted(edges) == ["blocks", "soft"]
+
+    response = reader.get("/roadmap/graph/", {"phase": "phase_a", "hide_completed": "on"})
+    svg = re.search(r"<svg .*?</svg>", response.content.decode(), re.S).group(0)
+    assert svg_nodes(svg) == {"A2"}
+    assert 'href="/roadmap/graph.svg?phase=phase_a&amp;hide_completed=on"' in (
+        response.content.decode()
+    )
+
+
+def test_graph_svg_is_a_standalone_svg_document(reader):
+    item("A1", title="Fish & <chips>")
+    response = reader.get("/roadmap/graph.svg")
+    assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
+    root = ET.fromstring(response.content)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert svg_nodes(response.content.decode()) == {"A1"}
+    assert "Fish &amp; &lt;chips&gt;" in response.content.decode()
+
+
+def test_a_graph_over_the_node_limit_is_not_drawn(reader, monkeypatch):
+    monkeypatch.setattr(graphs, "MAX_GRAPH_NODES", 2)
+    for i in range(3):
+        item(f"R{i}")
+    response = reader.get("/roadmap/graph/")
+    assert "<svg" not in response.content.decode()
+    assert text(response, "graph-too-large").startswith("Too many items to draw (3)")
+    response = reader.get("/roadmap/graph.svg")
+    assert ET.fromstring(response.content).tag == "{http://www.w3.org/2000/svg}svg"
+    assert b"Too many items to draw (3)" in response.content
+    assert reader.get("/roadmap/graph/", {"phase": "phase_b"}).status_code == 200
+
+
+def test_item_graph_svg_draws_prerequisites_and_dependents_up_to_the_depth(reader):
+    for item_id in ["P2", "P1", "X", "D1", "D2", "SIDE"]:
+        item(item_id)
+    depend("P1", "P2")
+    depend("X", "P1")
+    depend("D1", "X", "related")
+    depend("D2", "D1")
+    depend("SIDE", "P1")  # a sibling: neither a prerequisite nor a dependent of X
+    response = reader.get("/roadmap/X/graph.svg", {"depth": "1"})
+    assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert svg_nodes(response.content.decode()) == {"P1", "X", "D1"}
+    response = reader.get("/roadmap/X/graph.svg", {"depth": "2"})
+    assert svg_nodes(response.content.decode()) == {"P2", "P1", "X", "D1", "D2"}
+    # Nonsense depths fall back to the default or are kept within 1..5.
+    assert svg_nodes(reader.get("/roadmap/X/graph.svg?depth=x").content.decode()) == {
+        "P2",
+        "P1",
+        "X",
+        "D1",
+        "D2",
+    }
+    assert svg_nodes(reader.get("/roadmap/X/graph.svg?depth=0").content.decode()) == {
+        "P1",
+        "X",
+        "D1",
+    }
+
+
+def test_graph_query_counts_are_flat_in_the_number_of_items(reader):
+    many_items(5, prefix="S")
+    small_page = query_count(reader, "/roadmap/graph/")
+    small_item = query_count(reader, "/roadmap/S0002/graph.svg")
+    many_items(200, prefix="L")
+    assert query_count(reader, "/roadmap/graph/") == small_page
+    assert query_count(reader, "/roadmap/L0100/graph.svg?depth=5") == small_item
+
+
+# -- programs ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def programs_data(db):
+    program = Program.objects.create(id="PG1", name="Motus", owner="lead")
+    Program.objects.create(id="PG-GONE", name="Gone", deleted_at=T0)
+    product = Product.objects.create(id="PR1", program=program, name="Kernel", version="1.2.0")
+    Product.objects.create(id="PR2", program=program, name="Website")
+    Product.objects.create(id="PR-GONE", program=program, name="Old", deleted_at=T0)
+    feature = Feature.objects.create(
+        id="F1", product=product, name="Leases", version="1.0", status_key="stable"
+    )
+    Feature.objects.create(id="F-GONE", product=product, name="Dropped", deleted_at=T0)
+    r1 = Release.objects.create(id="REL1", product=product, name="v1.2.0", status_key="ready")
+    Release.objects.create(id="REL2", product=product, name="v1.3.0")
+    blocking = Standard.objects.create(
+        id="S1",
+        name="Tests pass",
+        level_key="release",
+        check_type_key="boolean",
+        failure_message="failing",
+    )
+    advisory = Standard.objects.create(
+        id="S2",
+        name="Docs",
+        level_key="release",
+        check_type_key="manual",
+        failure_message="missing",
+        is_blocking=False,
+    )
+    for standard, result in [(blocking, "pass"), (advisory, "fail"), (blocking, "fail")]:
+        ComplianceResult.objects.create(
+            standard=standard,
+            entity_type="release",
+            entity_id="REL1",
+            release=r1,
+            result=result,
+            checked_by="ci",
+        )
+    ChangeRequest.objects.create(
+        id="CR1", title="Faster leases", product=product, feature=feature, created_at=T0
+    )
+    ChangeRequest.objects.create(
+        id="CR2", title="Newer", status_key="review", created_at=T0 + dt.timedelta(days=1)
+    )
+    ChangeRequest.objects.create(id="CR-DONE", title="Shipped", status_key="done")
+    Bug.objects.create(
+        id="BUG-LOW", title="Typo", feature=feature, feature_version="1.0", severity_key="low"
+    )
+    Bug.objects.create(
+        id="BUG-CRIT",
+        title="Crash",
+        feature=feature,
+        feature_version="1.0",
+        severity_key="critical",
+    )
+
+
+def test_programs_page_shows_programs_products_features_and_releases(reader, programs_data):
+    response = reader.get("/programs/")
+    assert response.status_code == 200
+    program = text(response, "program-pg1")
+    count = raw("SELECT product_count FROM v_programs_summary WHERE id = 'PG1'")[0][0]
+    assert count == 2
+    assert f"{count} products" in program
+    assert "Motus" in program and "Software · Active · owner lead" in program
+    assert "program-pg-gone" not in parse(response).texts
+    kernel = text(response, "product-pr1")
+    assert "Kernel 1.2.0 Active" in kernel
+    assert "Leases 1.0 Stable" in kernel and "Dropped" not in kernel
+    assert "Old" not in text(response, "programs")
+
+
+def test_programs_page_shows_each_release_with_its_compliance_status(reader, programs_data):
+    response = reader.get("/programs/")
+    html = response.content.decode()
+    status = {
+        r[0]: r
+        for r in raw(
+            "SELECT release_id, status, total_checks, passed, failed FROM v_compliance_status"
+        )
+    }
+    assert status["REL1"][1:] == ("blocked", 2, 1, 2)
+    assert status["REL2"][1:] == ("clear", 0, 0, 0)
+    for release_id, (_, verdict, total, passed, failed) in status.items():
+        row = re.search(rf'<tr data-release="{release_id}">(.*?)</tr>', html, re.S).group(1)
+        cells = [" ".join(c.split()) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        assert re.sub(r"<[^>]+>", "", cells[2]) == verdict
+        assert cells[3:] == [str(total), str(passed), str(failed)]
+
+
+def test_programs_page_lists_open_change_requests_and_bugs_in_view_order(reader, programs_data):
+    response = reader.get("/programs/")
+    tags = parse(response).tags
+    crs = [a["data-cr"] for tag, a in tags if "data-cr" in a]
+    bugs = [a["data-bug"] for tag, a in tags if "data-bug" in a]
+    assert crs == [r[0] for r in raw("SELECT id FROM v_open_crs")] == ["CR2", "CR1"]
+    assert (
+        bugs
+        == [r[0] for r in raw("SELECT id FROM v_bugs_by_version")]
+        == [
+            "BUG-CRIT",
+            "BUG-LOW",
+        ]
+    )
+    assert "Faster leases Queue M — Kernel Leases" in text(response, "open-crs")
+    assert "Crash Leases 1.0 Critical Open" in text(response, "bugs")
+
+
+def test_programs_query_count_is_flat_in_the_amount_of_data(reader, programs_data):
+    small = query_count(reader, "/programs/")
+    program = Program.objects.create(id="PG2", name="Second")
+    for p in range(5):
+        product = Product.objects.create(id=f"X{p}", program=program, name=f"P{p}")
+        for f in range(5):
+            feature = Feature.objects.create(id=f"X{p}F{f}", product=product, name=f"F{f}")
+            Bug.objects.create(id=f"X{p}B{f}", title="b", feature=feature, feature_version="1")
+            Release.objects.create(id=f"X{p}R{f}", product=product, name=f"r{f}")
+            ChangeRequest.objects.create(id=f"X{p}C{f}", title="c", product=product)
+    assert query_count(reader, "/programs/") == small
+
+
+def test_terminology_renames_show_up_on_the_pages(reader):
+    item("R1")
+    Terminology.objects.filter(domain="roadmap_phase", internal_key="phase_a").update(
+        display_name="Groundwork"
+    )
+    assert text(reader.get("/roadmap/"), "group-phase_a-heading") == "Groundwork"
+    assert "Groundwork" in text(reader.get("/roadmap/R1/"), "item-summary")
