@@ -208,7 +208,7 @@ def start_gunicorn(db: Path, port: int, worker_class: str, log: Path) -> subproc
         "--log-level", "warning", "--keep-alive", "30",
     ]  # fmt: skip
     if worker_class == "gthread":
-        command += ["--threads", "2"]
+        command += ["--threads", os.environ.get("BENCH_THREADS", "2")]
     server = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )

@@ -468,12 +468,18 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
     }
 
 
+#: The attempt's unreleased lease (correlated on ``a``, an ``attempts`` row).
+_CURRENT_LEASE_SQL = (
+    "(SELECT l.id FROM leases l WHERE l.attempt_id = a.id AND l.released_at IS NULL"
+    " ORDER BY l.acquired_at DESC LIMIT 1)"
+)
 _ATTEMPT_WITH_LEASE_SQL = (
-    f"SELECT {', '.join('a.' + c for c in _ATTEMPT_COLUMNS)},"
-    " (SELECT l.id FROM leases l WHERE l.attempt_id = a.id AND l.released_at IS NULL"
-    "   ORDER BY l.acquired_at DESC LIMIT 1)"
+    f"SELECT {', '.join('a.' + c for c in _ATTEMPT_COLUMNS)}, {_CURRENT_LEASE_SQL}"
     " FROM attempts a WHERE a.id = ?"
 )
+#: Matches only the caller's active attempt: statements conditioned on it do nothing
+#: otherwise, and :func:`_own_active_attempt` then says why.
+_OWN_ACTIVE_ATTEMPT = "a.id = ? AND a.worker_id = ? AND a.ended_at IS NULL"
 
 
 def get_attempt(attempt_id: str, cursor=None) -> dict:
@@ -499,26 +505,41 @@ def _own_active_attempt(cursor, actor: Actor, attempt_id: str) -> dict:
     return attempt
 
 
+def _refused_on_attempt(cursor, actor: Actor, attempt_id: str) -> Conflict:
+    """Why a statement conditioned on the caller's active attempt matched nothing: raises
+    NotFound / Forbidden / Conflict(attempt_ended) from the attempt's state."""
+    _own_active_attempt(cursor, actor, attempt_id)
+    return Conflict(f"Attempt {attempt_id} changed meanwhile; retry.", code="attempt_changed")
+
+
+def _insert_for_attempt(cursor, actor: Actor, attempt_id: str, table: str, row: dict) -> dict:
+    """INSERT ``row`` tied to the caller's active attempt (its work item and current lease
+    filled in from the attempt) in one conditional statement."""
+    columns = ["work_id", "attempt_id", "lease_id", *row]
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)})"
+        f" SELECT a.work_id, a.id, {_CURRENT_LEASE_SQL}, {', '.join(['?'] * len(row))}"
+        f" FROM attempts a WHERE {_OWN_ACTIVE_ATTEMPT} RETURNING work_id, lease_id",
+        [*row.values(), attempt_id, actor.identity],
+    )
+    inserted = cursor.fetchone()
+    if inserted is None:
+        raise _refused_on_attempt(cursor, actor, attempt_id)
+    return {
+        "id": row["id"],
+        "work_id": inserted[0],
+        "attempt_id": attempt_id,
+        "lease_id": inserted[1],
+        **row,
+    }
+
+
 def record_evidence(actor: Actor, attempt_id: str, fields: dict) -> dict:
     """Typed, hashed evidence for the caller's active attempt (append-only)."""
     now = utc_now()
+    row = {"id": new_id("evd"), **fields, "created_by": actor.identity, "created_at": _ts(now)}
     with transaction.atomic(), sqlite_cursor() as cursor:
-        attempt = _own_active_attempt(cursor, actor, attempt_id)
-        evidence = {
-            "id": new_id("evd"),
-            "work_id": attempt["work_id"],
-            "attempt_id": attempt_id,
-            "lease_id": attempt["lease_id"],
-            **fields,
-            "created_by": actor.identity,
-            "created_at": _ts(now),
-        }
-        columns = list(evidence)
-        cursor.execute(
-            f"INSERT INTO evidence ({', '.join(columns)})"
-            f" VALUES ({', '.join(['?'] * len(columns))})",
-            list(evidence.values()),
-        )
+        evidence = _insert_for_attempt(cursor, actor, attempt_id, "evidence", row)
         audit.record(
             actor.identity,
             "evidence",
@@ -532,29 +553,15 @@ def record_evidence(actor: Actor, attempt_id: str, fields: dict) -> dict:
 def register_outcome(actor: Actor, attempt_id: str, fields: dict) -> dict:
     """A deliverable of the caller's active attempt, in ``kernel_outcomes`` (append-only)."""
     now = utc_now()
+    row = {"id": new_id("out"), **fields, "created_by": actor.identity, "created_at": _ts(now)}
     with transaction.atomic(), sqlite_cursor() as cursor:
-        attempt = _own_active_attempt(cursor, actor, attempt_id)
-        outcome = {
-            "id": new_id("out"),
-            "work_id": attempt["work_id"],
-            "attempt_id": attempt_id,
-            "lease_id": attempt["lease_id"],
-            **fields,
-            "created_by": actor.identity,
-            "created_at": _ts(now),
-        }
-        columns = list(outcome)
-        cursor.execute(
-            f"INSERT INTO kernel_outcomes ({', '.join(columns)})"
-            f" VALUES ({', '.join(['?'] * len(columns))})",
-            list(outcome.values()),
-        )
+        outcome = _insert_for_attempt(cursor, actor, attempt_id, "kernel_outcomes", row)
         audit.record(
             actor.identity,
             "kernel_outcome",
             outcome["id"],
             "create",
-            new={k: outcome[k] for k in ("work_id", "attempt_id", "outcome_type", "path")},
+            new={k: outcome.get(k) for k in ("work_id", "attempt_id", "outcome_type", "path")},
         )
     return outcome
 
@@ -633,15 +640,17 @@ def release(actor: Actor, attempt_id: str, disposition: str, notes: str | None =
     item_status, assignment_status = RELEASE_EFFECTS[disposition]
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
-        attempt = _own_active_attempt(cursor, actor, attempt_id)
-        work_id = attempt["work_id"]
+        # One conditional UPDATE: the attempt triggers check evidence / blockers here.
         cursor.execute(
-            "UPDATE attempts SET outcome = ?, ended_at = ?, notes = COALESCE(?, notes)"
-            " WHERE id = ? AND ended_at IS NULL",
-            [disposition, _ts(now), notes, attempt_id],
+            "UPDATE attempts AS a SET outcome = ?, ended_at = ?, notes = COALESCE(?, notes)"
+            f" WHERE {_OWN_ACTIVE_ATTEMPT} RETURNING {', '.join(_ATTEMPT_COLUMNS)}",
+            [disposition, _ts(now), notes, attempt_id, actor.identity],
         )
-        if cursor.rowcount != 1:
-            raise Conflict(f"Attempt {attempt_id} already ended.", code="attempt_ended")
+        ended = cursor.fetchone()
+        if ended is None:
+            raise _refused_on_attempt(cursor, actor, attempt_id)
+        attempt = _row(_ATTEMPT_COLUMNS, ended)
+        work_id = attempt["work_id"]
         _set_item_status(
             cursor,
             work_id,
@@ -661,9 +670,7 @@ def release(actor: Actor, attempt_id: str, disposition: str, notes: str | None =
             old={"outcome": None},
             new={"outcome": disposition, "item_status": item_status},
         )
-    attempt.update(outcome=disposition, ended_at=_ts(now), lease_id=None)
-    if notes is not None:
-        attempt["notes"] = notes
+    attempt["lease_id"] = None
     return {"attempt": attempt, "item": {"id": work_id, "status": item_status}}
 
 

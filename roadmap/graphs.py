@@ -29,10 +29,6 @@ class GraphPicture:
     svg: str | None
     node_count: int
 
-    @property
-    def too_large(self) -> bool:
-        return self.svg is None
-
 
 _NEIGHBOURHOOD_SQL = """
 WITH RECURSIVE

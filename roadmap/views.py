@@ -59,8 +59,7 @@ def roadmap_list(request):
 @read_access
 def roadmap_graph(request):
     form = GraphFilterForm(request.GET or None)
-    selection = form.selection()
-    picture = roadmap_picture(**selection)
+    picture = roadmap_picture(**form.selection())
     return render(
         request,
         "pages/roadmap_graph.html",

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import reverse
 
 from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome
 from programs.models import (
@@ -25,6 +26,7 @@ from programs.models import (
     Standard,
 )
 from roadmap import graphs
+from roadmap.links import item_url
 from roadmap.models import Claim, RoadmapAssignment, RoadmapDependency, RoadmapItem
 from system.fields import utc_now
 from system.models import AuditLog, Terminology
@@ -459,6 +461,15 @@ def test_roadmap_query_count_is_flat_in_the_number_of_items(reader):
 
 
 # -- item page -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("item_id", ["R1", "with space", "a/b", "ünï", "50%", "x?y#z"])
+def test_item_links_match_reverse_and_reach_the_item_page(reader, item_id):
+    assert item_url(item_id) == reverse("roadmap-item", args=[item_id])
+    item(item_id)
+    response = reader.get(item_url(item_id))
+    assert response.status_code == 200
+    assert response.context["item"].id == item_id
 
 
 def test_unknown_item_is_404(reader):

@@ -1,0 +1,145 @@
+"""End to end in a real headless Chromium: a lead builds a program and a roadmap in the
+admin, sees it on the progress pages, and gets the database's refusal as a form error.
+
+Screenshots of each page are saved under ``test-artifacts/browser/``. Needs Debian's
+``chromium`` (``make browser-deps``); Playwright drives it, no browser download.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import Page, expect, sync_playwright
+
+from programs.models import CrDependency
+from roadmap.models import RoadmapDependency, RoadmapItem
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+# synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+REFUSAL = "Cannot start: blocking dependencies not complete"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page(live_server):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280,
+                                                                           "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def pick(page: Page, select_id: str, text: str) -> None:
+    """Choose ``text`` in an admin autocomplete (select2) widget, as a user would."""
+    page.locator(f"#{select_id} + .select2 .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").fill(text)
+    page.locator(".select2-results__option", has_text=text).first.click()
+
+
+def add_inline_row(page: Page, prefix: str) -> None:
+    """Click the inline's "Add another ..." link (the admin's own JavaScript)."""
+    page.locator(f"#{prefix}-group .add-row a").click()
+
+
+def save(page: Page) -> None:
+    page.locator("input[name=_save]").click()
+
+
+def add(page: Page, url: str, fields: dict[str, str], selects=None, autocompletes=None):
+    page.goto(url)
+    for name, value in fields.items():
+        page.fill(f"#id_{name}", value)
+    for name, value in (selects or {}).items():
+        page.select_option(f"#id_{name}", value)
+    for name, text in (autocompletes or {}).items():
+        pick(page, f"id_{name}", text)
+    save(page)
+    expect(page.locator(".messagelist .success")).to_be_visible()
+
+
+def test_lead_builds_a_roadmap_and_sees_it(page: Page):
+    get_user_model().objects.create_superuser("lead", "lead@example.com", "a-long-password")
+
+    page.goto("/admin/login/")
+    page.fill("#id_username", "lead")
+    page.fill("#id_password", "a-long-password")
+    page.locator("input[type=submit]").click()
+    expect(page.locator("#site-name")).to_be_visible()
+    shot(page, "01-admin-home")
+
+    add(page, "/admin/programs/program/add/", {"id": "PRG", "name": "Platform"},
+        selects={"type_key": "software"})
+    add(page, "/admin/programs/product/add/", {"id": "PRD", "name": "Kernel"},
+        autocompletes={"program": "Platform"})
+    add(page, "/admin/programs/feature/add/", {"id": "FTR", "name": "Leases"},
+        autocompletes={"product": "Kernel"})
+    add(page, "/admin/programs/changerequest/add/", {"id": "CR-1", "title": "Lease store"})
+    page.goto("/admin/programs/changerequest/add/")
+    page.fill("#id_id", "CR-2")
+    page.fill("#id_title", "Lease heartbeat")
+    add_inline_row(page, "dependencies")
+    pick(page, "id_dependencies-0-depends_on", "CR-1")
+    shot(page, "02-change-request-with-dependency")
+    save(page)
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert CrDependency.objects.filter(cr_id="CR-2", depends_on_id="CR-1").exists()
+
+    add(page, "/admin/roadmap/roadmapitem/add/", {"id": "RM-1", "title": "Build the store"},
+        selects={"phase_key": "phase_a"})
+    page.goto("/admin/roadmap/roadmapitem/add/")
+    page.fill("#id_id", "RM-2")
+    page.fill("#id_title", "Heartbeat on top")
+    page.select_option("#id_phase_key", "phase_a")
+    add_inline_row(page, "dependencies")
+    pick(page, "id_dependencies-0-depends_on", "RM-1")
+    save(page)
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert RoadmapDependency.objects.filter(item_id="RM-2", depends_on_id="RM-1").exists()
+
+    page.goto("/")
+    expect(page.locator("#total-ready")).to_have_text("1")
+    expect(page.locator("#total-blocked")).to_have_text("1")
+    expect(page.locator("#progress")).to_contain_text("Phase A")
+    shot(page, "03-overview")
+
+    page.goto("/roadmap/RM-2/")
+    expect(page.locator("h1")).to_contain_text("Heartbeat on top")
+    expect(page.locator("#dependencies")).to_contain_text("RM-1")
+    expect(page.locator("#prerequisites")).to_contain_text("RM-1")
+    shot(page, "04-item-page")
+
+    page.goto("/admin/roadmap/roadmapitem/RM-2/change/")
+    page.select_option("#id_status_key", "in_progress")
+    save(page)
+    expect(page.locator(".errornote, .errorlist").first).to_be_visible()
+    expect(page.locator("body")).to_contain_text(REFUSAL)
+    shot(page, "05-refused-save")
+    assert RoadmapItem.objects.get(pk="RM-2").status_key == "pending"
+
+    page.goto("/roadmap/")
+    expect(page.locator("#roadmap-items")).to_contain_text("RM-2")
+    shot(page, "06-roadmap-list")
+    page.goto("/programs/")
+    expect(page.locator("#programs")).to_contain_text("Platform")
+    shot(page, "07-programs")
