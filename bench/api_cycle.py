@@ -208,7 +208,10 @@ def start_gunicorn(db: Path, port: int, worker_class: str, log: Path) -> subproc
         "--log-level", "warning", "--keep-alive", "30",
     ]  # fmt: skip
     if worker_class == "gthread":
-        command += ["--threads", os.environ.get("BENCH_THREADS", "2")]
+        command += ["--threads", "2"]
+    if Path("/dev/shm").is_dir():
+        # The workers' liveness file is touched on every loop; keep it off the disk.
+        command += ["--worker-tmp-dir", "/dev/shm"]
     server = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )
@@ -224,6 +227,23 @@ def start_gunicorn(db: Path, port: int, worker_class: str, log: Path) -> subproc
             time.sleep(0.2)
     server.terminate()
     sys.exit(f"gunicorn did not start; see {log}")
+
+
+def process_cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU time of processes (Linux /proc); None elsewhere."""
+    total = 0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
 
 class Agent:
@@ -290,17 +310,25 @@ def run_http(db: Path, tokens: list[str], clients: int, cycles: int, worker_clas
                     failures[0] += not ok
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
+        workers = worker_pids(server.pid)
+        server_cpu, client_cpu = process_cpu_seconds(workers), time.process_time()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        if server_cpu is not None:
+            server_cpu = process_cpu_seconds(workers) - server_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
     label = f"c{clients} HTTP, {clients} client{'s' if clients > 1 else ''}"
-    return summary(label, latencies, elapsed, failures[0])
+    result = summary(label, latencies, elapsed, failures[0])
+    result["client_cpu_ms"] = client_cpu / cycles * 1000
+    result["server_cpu_ms"] = server_cpu / cycles * 1000 if server_cpu is not None else None
+    return result
 
 
 def completed_attempts(db: Path) -> int:
@@ -322,6 +350,7 @@ def main() -> int:
         in_process_child(args.in_process_child[0], int(args.in_process_child[1]))
         return 0
 
+    load_before = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="api_cycle_"))
     try:
         items = max(args.cycles, args.http_cycles)
@@ -338,6 +367,7 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
 
+    load_after = os.getloadavg()[0]
     raw = results[0]["cycles_per_s"]
     print(f"{'mode':28} {'cycles':>7} {'cycles/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'x raw':>7}")
     for r in results:
@@ -352,6 +382,15 @@ def main() -> int:
     print(f"c/a = {results[2]['cycles_per_s'] / raw:.3f} (1 client), {http4 / raw:.3f} (4 clients)")
     print(f"c, 4 clients = {http4:.1f} cycles/s (goal >= {GOAL_HTTP4_CYCLES})")
     print(f"gunicorn: 2 workers, {args.worker_class}; failed cycles: {failures}")
+    for r in results[2:]:
+        if r["server_cpu_ms"] is not None:
+            print(
+                f"{r['label']}: CPU per cycle {r['server_cpu_ms']:.2f} ms in gunicorn + "
+                f"{r['client_cpu_ms']:.2f} ms in the clients"
+            )
+    # Other work on the machine takes CPU from the server and shows in cycles/s; the
+    # load average tells how much (2 = both cores busy before this benchmark started).
+    print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after")
     for r in results[2:]:
         if r["completed_in_db"] != r["cycles"] - r["failures"]:
             print(f"{r['label']}: {r['completed_in_db']} completed attempts in the database!")

@@ -28,6 +28,7 @@ from kernel.models import (
     Lease,
 )
 from roadmap.models import VReadyItems
+from roadmap.queries import unmet_prerequisites
 from system.api.errors import refusal
 from system.api.rendering import next_action, present
 from system.api.views import MotusAPIView, MotusViewMixin, MotusViewSet, validated
@@ -82,25 +83,20 @@ def lease_actions(lease: dict) -> list[dict]:
     ]
 
 
+def resolve_actions(blocker_ids: list[str]) -> list[dict]:
+    return [next_action("resolve_blocker", "POST", "blocker-resolve", pk) for pk in blocker_ids]
+
+
 def work_obstacles(work_id: str) -> dict:
     """Why a claim on the item was refused, as data: unmet prerequisites, open blockers and
     the active attempt."""
-    context = {"missing_prereqs": services.unmet_prerequisites(work_id)}
-    context["open_blockers"] = list(
-        Blocker.objects.filter(work_id=work_id, resolved_at__isnull=True).values(
-            "id", "title", "reason_code"
-        )
-    )
-    context["active_attempt"] = (
-        Attempt.objects.filter(work_id=work_id, ended_at__isnull=True)
-        .values("id", "worker_id")
-        .first()
-    )
-    context["next_actions"] = [
-        next_action("resolve_blocker", "POST", "blocker-resolve", blocker["id"])
-        for blocker in context["open_blockers"]
-    ] + ready_actions()
-    return context
+    state = services.work_state(work_id)
+    return {
+        "missing_prereqs": unmet_prerequisites(work_id),
+        "open_blockers": state["open_blocker_ids"],
+        "active_attempt": present(state["active_attempt"]),
+        "next_actions": resolve_actions(state["open_blocker_ids"]) + ready_actions(),
+    }
 
 
 # The loop.
@@ -332,10 +328,7 @@ class BlockerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         fields = dict(validated(s.WorkBlockerRequestSerializer, request))
         work_id = fields.pop("work_id")
         blocker = services.raise_blocker(self.actor, fields, work_id=work_id)
-        return _row_response(
-            {"record": blocker},
-            [next_action("resolve_blocker", "POST", "blocker-resolve", blocker["id"])],
-        )
+        return _row_response({"record": blocker}, resolve_actions([blocker["id"]]))
 
     @extend_schema(
         tags=["blockers"],
@@ -479,10 +472,7 @@ def work_item_section(item_id: str, actor: Actor) -> dict:
         actions = attempt_actions({"id": attempt["id"], "ended_at": None})
         actions = actions if attempt["worker_id"] == actor.identity else actions[:1]
     elif state["open_blocker_ids"]:
-        actions = [
-            next_action("resolve_blocker", "POST", "blocker-resolve", blocker_id)
-            for blocker_id in state["open_blocker_ids"]
-        ]
+        actions = resolve_actions(state["open_blocker_ids"])
     else:
         actions = [claim_action(item_id)]
     return {

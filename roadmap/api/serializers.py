@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from programs.models import ChangeRequest, Feature
 from roadmap.models import (
     Claim,
     DeploymentEvent,
@@ -36,6 +37,13 @@ class TerminologyKey(serializers.CharField):
         return value
 
 
+def _existing(model, pk):
+    """A link to another row must point at one (checked before the foreign key is)."""
+    if pk is not None and not model.objects.filter(pk=pk).exists():
+        raise serializers.ValidationError(f"No {model._meta.verbose_name} {pk!r}.")
+    return pk
+
+
 class RoadmapItemSerializer(serializers.ModelSerializer):
     feature_id = serializers.CharField(read_only=True, allow_null=True)
     cr_id = serializers.CharField(read_only=True, allow_null=True)
@@ -64,6 +72,12 @@ class ItemWriteSerializer(serializers.Serializer):
     cr_id = serializers.CharField(required=False, allow_null=True)
     external_id = serializers.CharField(required=False, allow_null=True)
     external_url = serializers.CharField(required=False, allow_null=True)
+
+    def validate_feature_id(self, value):
+        return _existing(Feature, value)
+
+    def validate_cr_id(self, value):
+        return _existing(ChangeRequest, value)
 
 
 class ItemCreateSerializer(ItemWriteSerializer):

@@ -182,6 +182,23 @@ def test_bad_input_never_causes_a_500(alice, make_item):
                 assert path.endswith(("/claim/", "/heartbeat/")) and isinstance(body, dict)
 
 
+def test_bad_query_parameters_and_patches_are_400_not_500(alice, make_item):
+    make_item("A")
+    since = alice.get("/api/v1/audit-log/", {"since": "last tuesday"})
+    assert since.status_code == 400 and "since" in error_of(since)["fields"]
+    # Unreadable booleans, limits and orderings are ignored, as django-filter and DRF do.
+    for path, params in [
+        ("/api/v1/attempts/", {"active": "maybe"}),
+        ("/api/v1/leases/", {"active": "perhaps"}),
+        ("/api/v1/items/", {"limit": "many", "ordering": "nope"}),
+    ]:
+        assert alice.get(path, params).status_code == 200
+    for body in GARBAGE:
+        for path in ("/api/v1/items/A/", "/api/v1/claims/NOPE/"):
+            response = alice.client.patch(path, json.dumps(body), content_type="application/json")
+            assert response.status_code < 500, (path, body, response.content)
+
+
 # Safe retries.
 
 

@@ -70,6 +70,8 @@ def test_people_choose_ids_and_duplicates_conflict(api_for):
         ({"title": "x", "phase_key": "phase_a", "item_type": "epic"}, "item_type"),
         ({"title": "x", "phase_key": "phase_a", "rank": "high"}, "rank"),
         ({"phase_key": "phase_a"}, "title"),
+        ({"title": "x", "phase_key": "phase_a", "feature_id": "F-404"}, "feature_id"),
+        ({"title": "x", "phase_key": "phase_a", "cr_id": "CR-404"}, "cr_id"),
     ],
 )
 def test_item_validation_happens_before_the_database(alice, body, field):
