@@ -1,8 +1,12 @@
 """Graph reads over roadmap dependencies that the views cannot answer cheaply.
 
 ``v_prerequisite_chain`` has one row per *path*, which grows exponentially with the graph
-(RULES.md 7, 2b), so nothing here reads it: the recursion below is seeded at one item and
-keeps one row per (item, level), walking the same edges by the same rules.
+(RULES.md 7, 2b), so nothing here reads it. The recursion is seeded at one item and is a
+breadth-first walk that keeps ONE row per reached item, as the cycle-check and cascade
+triggers do (see roadmap/migrations/sql/sqlite/0002_triggers.sql): the level travels as a
+string of that many spaces declared ``COLLATE RTRIM``, so ``UNION`` queues an item only the
+first time it is reached, and ``ORDER BY levels COLLATE BINARY`` makes that first time its
+shallowest level. Its cost grows with the items and edges reached, not with the paths.
 """
 
 from __future__ import annotations
@@ -13,19 +17,21 @@ from django.db import connection
 MAX_DEPTH = 50
 
 _UNMET_PREREQUISITES_SQL = f"""
-WITH RECURSIVE reached(id, depth) AS (
-    SELECT d.depends_on_id, 1
+WITH RECURSIVE reached(id, levels) AS (
+    SELECT d.depends_on_id AS id, ' ' COLLATE RTRIM AS levels
     FROM roadmap_dependencies d
     JOIN roadmap_items target ON target.id = d.depends_on_id AND target.deleted_at IS NULL
     WHERE d.item_id = %s AND d.dependency_type = 'blocks'
     UNION
-    SELECT d.depends_on_id, reached.depth + 1
+    SELECT d.depends_on_id, reached.levels || ' '
     FROM reached
     JOIN roadmap_dependencies d ON d.item_id = reached.id AND d.dependency_type = 'blocks'
     JOIN roadmap_items target ON target.id = d.depends_on_id AND target.deleted_at IS NULL
-    WHERE reached.depth < {MAX_DEPTH}
+    WHERE length(reached.levels) < {MAX_DEPTH}
+    ORDER BY levels COLLATE BINARY
 )
-SELECT item.id, item.title, item.status_key, item.item_type, MIN(reached.depth) AS depth
+SELECT item.id, item.title, item.status_key, item.item_type,
+       MIN(length(reached.levels)) AS depth
 FROM reached
 JOIN roadmap_items item ON item.id = reached.id
 WHERE item.status_key != 'completed'
