@@ -98,20 +98,26 @@ class ContractModel(models.Model):
         """Key and human label ("CR-7 · Faster sync"): what admin lists and pickers show."""
         key = " → ".join(map(str, self.pk)) if isinstance(self.pk, tuple) else str(self.pk)
         label = next(
-            (getattr(self, name, None) for name in ("title", "name", "display_name")
-             if getattr(self, name, None)),
+            (
+                getattr(self, name, None)
+                for name in ("title", "name", "display_name")
+                if getattr(self, name, None)
+            ),
             None,
         )
         return f"{key} · {label}" if label else key
 
 
-class InstanceConfig(ContractModel):
-    """Key/value settings of this install (``instance_id`` is copied into audit rows)."""
+class AuditedModel(ContractModel):
+    """The seven audit columns the `motus` tool gave its "audit tables" (RULES.md 1.7).
 
-    key = ShortTextField(primary_key=True)
-    value = models.TextField()
-    updated_at = TimestampField(default=utc_now, db_default=DbNow())
+    Nullable with no default unless a table kept an older definition (those tables
+    redeclare the column). The ``<table>_audit_insert`` / ``<table>_updated_at`` triggers
+    fill the timestamps; ``*_by`` and ``deletion_reason`` are the app's to write.
+    """
+
     created_at = TimestampField(null=True, blank=True)
+    updated_at = TimestampField(null=True, blank=True)
     created_by = ShortTextField(null=True, blank=True)
     updated_by = ShortTextField(null=True, blank=True)
     deleted_at = TimestampField(null=True, blank=True)
@@ -119,15 +125,32 @@ class InstanceConfig(ContractModel):
     deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
+        abstract = True
+
+
+def audit_indexes(table: str) -> list[models.Index]:
+    """The three plain indexes every audit table has: ``idx_<table>_<column>``."""
+    return [
+        models.Index(fields=[column], name=f"idx_{table}_{column}")
+        for column in ("created_at", "updated_at", "deleted_at")
+    ]
+
+
+class InstanceConfig(AuditedModel):
+    """Key/value settings of this install (``instance_id`` is copied into audit rows)."""
+
+    key = ShortTextField(primary_key=True)
+    value = models.TextField()
+    updated_at = TimestampField(default=utc_now, db_default=DbNow())
+
+    class Meta:
         db_table = "instance_config"
         indexes = [
-            models.Index(fields=["created_at"], name="idx_instance_config_created_at"),
-            models.Index(fields=["updated_at"], name="idx_instance_config_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_instance_config_deleted_at"),
+            *audit_indexes("instance_config"),
         ]
 
 
-class Terminology(ContractModel):
+class Terminology(AuditedModel):
     """Domain-scoped dictionary behind every ``*_key`` column."""
 
     id = models.AutoField(primary_key=True)
@@ -139,20 +162,12 @@ class Terminology(ContractModel):
     deprecated_at = TimestampField(null=True, blank=True)
     replaced_by = ShortTextField(null=True, blank=True)
     created_at = TimestampField(default=utc_now, db_default=DbNow())
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "terminology"
         indexes = [
+            *audit_indexes("terminology"),
             models.Index(fields=["domain", "internal_key"], name="idx_terminology_lookup"),
-            models.Index(fields=["created_at"], name="idx_terminology_created_at"),
-            models.Index(fields=["updated_at"], name="idx_terminology_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_terminology_deleted_at"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -186,7 +201,7 @@ class AuditLog(ContractModel):
         ]
 
 
-class ResourceQuota(ContractModel):
+class ResourceQuota(AuditedModel):
     """Soft/hard limits per resource type."""
 
     resource_type = ShortTextField(primary_key=True)
@@ -197,23 +212,15 @@ class ResourceQuota(ContractModel):
     last_reset_at = TimestampField(null=True, blank=True)
     reset_interval_hours = models.IntegerField(null=True, blank=True)
     created_at = TimestampField(default=utc_now, db_default=DbNow())
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "resource_quotas"
         indexes = [
-            models.Index(fields=["created_at"], name="idx_resource_quotas_created_at"),
-            models.Index(fields=["updated_at"], name="idx_resource_quotas_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_resource_quotas_deleted_at"),
+            *audit_indexes("resource_quotas"),
         ]
 
 
-class IdempotencyKey(ContractModel):
+class IdempotencyKey(AuditedModel):
     """Stored result of a request made with an Idempotency-Key header."""
 
     key = ShortTextField(primary_key=True)
@@ -227,23 +234,15 @@ class IdempotencyKey(ContractModel):
     )
     created_at = TimestampField(default=utc_now, db_default=DbNow())
     expires_at = TimestampField()
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "idempotency_keys"
         indexes = [
+            *audit_indexes("idempotency_keys"),
             models.Index(fields=["expires_at"], name="idx_idempotency_expires"),
             models.Index(
                 fields=["status"], name="idx_idempotency_status", condition=Q(status="pending")
             ),
-            models.Index(fields=["created_at"], name="idx_idempotency_keys_created_at"),
-            models.Index(fields=["updated_at"], name="idx_idempotency_keys_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_idempotency_keys_deleted_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -257,7 +256,7 @@ class IdempotencyKey(ContractModel):
         ]
 
 
-class HealthCheckResult(ContractModel):
+class HealthCheckResult(AuditedModel):
     """Rolling window of health-check results (7 days, pruned by trigger)."""
 
     id = models.AutoField(primary_key=True)
@@ -267,21 +266,12 @@ class HealthCheckResult(ContractModel):
     details = models.TextField(null=True, blank=True)
     duration_ms = models.FloatField(null=True, blank=True)
     checked_at = TimestampField(default=utc_now, db_default=DbNow())
-    created_at = TimestampField(null=True, blank=True)
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "health_check_results"
         indexes = [
+            *audit_indexes("health_check_results"),
             models.Index(fields=["check_name", "-checked_at"], name="idx_health_latest"),
-            models.Index(fields=["created_at"], name="idx_health_check_results_created_at"),
-            models.Index(fields=["updated_at"], name="idx_health_check_results_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_health_check_results_deleted_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -291,7 +281,7 @@ class HealthCheckResult(ContractModel):
         ]
 
 
-class CircuitBreaker(ContractModel):
+class CircuitBreaker(AuditedModel):
     """Circuit-breaker state per dependency."""
 
     name = ShortTextField(primary_key=True)
@@ -308,19 +298,11 @@ class CircuitBreaker(ContractModel):
     failure_threshold = models.IntegerField(default=5, db_default=5)
     recovery_timeout_seconds = models.IntegerField(default=30, db_default=30)
     updated_at = TimestampField(default=utc_now, db_default=DbNow())
-    created_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "circuit_breakers"
         indexes = [
-            models.Index(fields=["created_at"], name="idx_circuit_breakers_created_at"),
-            models.Index(fields=["updated_at"], name="idx_circuit_breakers_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_circuit_breakers_deleted_at"),
+            *audit_indexes("circuit_breakers"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -357,7 +339,7 @@ class ExtensionPoint(ContractModel):
         ]
 
 
-class Metric(ContractModel):
+class Metric(AuditedModel):
     """Operation timings; the `motus` tool prunes rows older than 30 days."""
 
     id = models.AutoField(primary_key=True)
@@ -368,18 +350,11 @@ class Metric(ContractModel):
     metadata = models.TextField(null=True, blank=True)
     created_at = TimestampField(default=utc_now, db_default=DbNow())
     updated_at = TimestampField(default=utc_now, db_default=DbNow())
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "metrics"
         indexes = [
-            models.Index(fields=["created_at"], name="idx_metrics_created_at"),
-            models.Index(fields=["updated_at"], name="idx_metrics_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_metrics_deleted_at"),
+            *audit_indexes("metrics"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -401,7 +376,7 @@ class SchemaVersion(ContractModel):
         db_table = "schema_version"
 
 
-class Session(ContractModel):
+class Session(AuditedModel):
     """A `motus` CLI session."""
 
     id = models.AutoField(primary_key=True)
@@ -409,21 +384,12 @@ class Session(ContractModel):
     ended_at = TimestampField(null=True, blank=True)
     commands_run = models.IntegerField(default=0, db_default=0)
     learnings_captured = models.IntegerField(default=0, db_default=0)
-    created_at = TimestampField(null=True, blank=True)
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "sessions"
         indexes = [
+            *audit_indexes("sessions"),
             models.Index(fields=["-started_at"], name="idx_sessions_started"),
-            models.Index(fields=["created_at"], name="idx_sessions_created_at"),
-            models.Index(fields=["updated_at"], name="idx_sessions_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_sessions_deleted_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -439,29 +405,21 @@ class Session(ContractModel):
         ]
 
 
-class SessionCacheState(ContractModel):
+class SessionCacheState(AuditedModel):
     """Key/value transcript-sync state."""
 
     key = ShortTextField(primary_key=True)
     value = models.TextField()
     updated_at = TimestampField(default=utc_now, db_default=DbNow())
-    created_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "session_cache_state"
         indexes = [
-            models.Index(fields=["created_at"], name="idx_session_cache_state_created_at"),
-            models.Index(fields=["updated_at"], name="idx_session_cache_state_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_session_cache_state_deleted_at"),
+            *audit_indexes("session_cache_state"),
         ]
 
 
-class SessionEventCache(ContractModel):
+class SessionEventCache(AuditedModel):
     """Events parsed from an ingested transcript file."""
 
     id = models.AutoField(primary_key=True)
@@ -479,22 +437,13 @@ class SessionEventCache(ContractModel):
     content_hash = models.TextField(null=True, blank=True)
     tool_name = ShortTextField(null=True, blank=True)
     token_count = models.IntegerField(null=True, blank=True)
-    created_at = TimestampField(null=True, blank=True)
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "session_event_cache"
         indexes = [
+            *audit_indexes("session_event_cache"),
             models.Index(fields=["session"], name="idx_session_event_cache_session"),
             models.Index(fields=["type"], name="idx_session_event_cache_type"),
-            models.Index(fields=["created_at"], name="idx_session_event_cache_created_at"),
-            models.Index(fields=["updated_at"], name="idx_session_event_cache_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_session_event_cache_deleted_at"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -504,7 +453,7 @@ class SessionEventCache(ContractModel):
         ]
 
 
-class SessionFileCache(ContractModel):
+class SessionFileCache(AuditedModel):
     """One row per ingested transcript file."""
 
     id = ShortTextField(primary_key=True)
@@ -532,23 +481,14 @@ class SessionFileCache(ContractModel):
         default="active",
         db_default="active",
     )
-    created_at = TimestampField(null=True, blank=True)
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "session_file_cache"
         indexes = [
+            *audit_indexes("session_file_cache"),
             models.Index(fields=["file_mtime_ns"], name="idx_session_file_cache_mtime"),
             models.Index(fields=["project_path"], name="idx_session_file_cache_project"),
             models.Index(fields=["status"], name="idx_session_file_cache_status"),
-            models.Index(fields=["created_at"], name="idx_session_file_cache_created_at"),
-            models.Index(fields=["updated_at"], name="idx_session_file_cache_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_session_file_cache_deleted_at"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["file_path"], name="session_file_cache_file_path_uniq"),
@@ -563,7 +503,7 @@ class SessionFileCache(ContractModel):
         ]
 
 
-class LearnedPattern(ContractModel):
+class LearnedPattern(AuditedModel):
     """Per-user memory: a learned pattern."""
 
     id = models.AutoField(primary_key=True)
@@ -579,24 +519,15 @@ class LearnedPattern(ContractModel):
     )
     frequency = models.IntegerField(default=1, db_default=1)
     last_seen_at = TimestampField(default=utc_now, db_default=DbNow())
-    created_at = TimestampField(null=True, blank=True)
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "learned_patterns"
         indexes = [
+            *audit_indexes("learned_patterns"),
             models.Index(fields=["pattern_type"], name="idx_learned_patterns_type"),
             models.Index(
                 fields=["pattern_type", "-frequency"], name="idx_learned_patterns_frequency"
             ),
-            models.Index(fields=["created_at"], name="idx_learned_patterns_created_at"),
-            models.Index(fields=["updated_at"], name="idx_learned_patterns_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_learned_patterns_deleted_at"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -613,7 +544,7 @@ class LearnedPattern(ContractModel):
         ]
 
 
-class DetectedPattern(ContractModel):
+class DetectedPattern(AuditedModel):
     """Per-user memory: a detected pattern."""
 
     id = models.AutoField(primary_key=True)
@@ -623,22 +554,13 @@ class DetectedPattern(ContractModel):
     detected_from = ShortTextField(null=True, blank=True)
     detected_at = TimestampField(default=utc_now, db_default=DbNow())
     last_confirmed_at = TimestampField(null=True, blank=True)
-    created_at = TimestampField(null=True, blank=True)
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "detected_patterns"
         indexes = [
+            *audit_indexes("detected_patterns"),
             models.Index(fields=["pattern_type"], name="idx_detected_patterns_type"),
             models.Index(fields=["detected_at"], name="idx_detected_patterns_last_seen"),
-            models.Index(fields=["created_at"], name="idx_detected_patterns_created_at"),
-            models.Index(fields=["updated_at"], name="idx_detected_patterns_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_detected_patterns_deleted_at"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -652,7 +574,7 @@ class DetectedPattern(ContractModel):
         ]
 
 
-class GroundRule(ContractModel):
+class GroundRule(AuditedModel):
     """Per-user memory: a ground rule."""
 
     id = models.AutoField(primary_key=True)
@@ -662,20 +584,12 @@ class GroundRule(ContractModel):
     source = ShortTextField(
         choices=[("default", "Default"), ("user_defined", "User defined"), ("imported", "Imported")]
     )
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "ground_rules"
         indexes = [
+            *audit_indexes("ground_rules"),
             models.Index(fields=["rule_type"], name="idx_ground_rules_type"),
-            models.Index(fields=["created_at"], name="idx_ground_rules_created_at"),
-            models.Index(fields=["updated_at"], name="idx_ground_rules_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_ground_rules_deleted_at"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -688,27 +602,18 @@ class GroundRule(ContractModel):
         ]
 
 
-class Skill(ContractModel):
+class Skill(AuditedModel):
     """Per-user memory: a skill and its unlock progress."""
 
     skill_name = ShortTextField(primary_key=True)
     unlocked_at = TimestampField(null=True, blank=True)
     progress_count = models.IntegerField(default=0, db_default=0)
     unlock_threshold = models.IntegerField()
-    created_at = TimestampField(null=True, blank=True)
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "skills"
         indexes = [
-            models.Index(fields=["created_at"], name="idx_skills_created_at"),
-            models.Index(fields=["updated_at"], name="idx_skills_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_skills_deleted_at"),
+            *audit_indexes("skills"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -720,7 +625,7 @@ class Skill(ContractModel):
         ]
 
 
-class Preference(ContractModel):
+class Preference(AuditedModel):
     """Per-user memory: a preference."""
 
     key = ShortTextField(primary_key=True)
@@ -729,20 +634,11 @@ class Preference(ContractModel):
     source = ShortTextField(
         choices=[("cli", "Cli"), ("config_file", "Config file"), ("learned", "Learned")]
     )
-    created_at = TimestampField(null=True, blank=True)
-    updated_at = TimestampField(null=True, blank=True)
-    created_by = ShortTextField(null=True, blank=True)
-    updated_by = ShortTextField(null=True, blank=True)
-    deleted_at = TimestampField(null=True, blank=True)
-    deleted_by = ShortTextField(null=True, blank=True)
-    deletion_reason = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "preferences"
         indexes = [
-            models.Index(fields=["created_at"], name="idx_preferences_created_at"),
-            models.Index(fields=["updated_at"], name="idx_preferences_updated_at"),
-            models.Index(fields=["deleted_at"], name="idx_preferences_deleted_at"),
+            *audit_indexes("preferences"),
         ]
         constraints = [
             models.CheckConstraint(
