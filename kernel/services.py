@@ -11,13 +11,22 @@ statements per call and no per-row ORM overhead.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from kernel.leases import (
+    DEFAULT_TTL_SECONDS,
+    LEASE_COLUMNS,
+    canonical_json,
+    check_ttl,
+    heartbeat_lease,
+    insert_lease,
+    release_leases,
+    row_dict,
+)
 from kernel.models import Decision
 from roadmap.queries import unmet_prerequisites
 from system import audit
@@ -29,8 +38,6 @@ from system.sql import sqlite_cursor
 
 #: The lease a claim takes on its work item, tied to the attempt (``leases.attempt_id``).
 WORK_LEASE_TYPE = "work_item"
-DEFAULT_TTL_SECONDS = 900
-MAX_TTL_SECONDS = 7 * 24 * 3600
 
 #: disposition → (item status after it, status of the caller's implementer assignment)
 RELEASE_EFFECTS = {
@@ -53,247 +60,6 @@ _ATTEMPT_COLUMNS = (
     "outcome",
     "notes",
 )
-_LEASE_COLUMNS = (
-    "id",
-    "resource_type",
-    "resource_id",
-    "mode",
-    "worker_id",
-    "attempt_id",
-    "acquired_at",
-    "ttl_seconds",
-    "expires_at",
-    "last_heartbeat",
-    "released_at",
-)
-
-
-def _ts(moment: dt.datetime) -> str:
-    return format_timestamp(moment)
-
-
-def _row(columns, values) -> dict:
-    return dict(zip(columns, values, strict=True))
-
-
-def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-# Events: the lease lifecycle log shared with the `motus` lease store (RULES.md 3.11).
-
-
-def _append_event(cursor, lease_id: str, event_type: str, payload: dict, now: dt.datetime):
-    cursor.execute(
-        "INSERT INTO events (event_id, lease_id, event_type, payload, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [
-            new_id("evt"),
-            lease_id,
-            event_type,
-            canonical_json(payload),
-            now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        ],
-    )
-
-
-# Leases.
-
-
-def _check_ttl(ttl_seconds: int) -> int:
-    if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
-        raise Invalid(
-            "Invalid TTL.",
-            details={"fields": {"ttl_seconds": [f"Must be 1 to {MAX_TTL_SECONDS} seconds."]}},
-        )
-    return ttl_seconds
-
-
-def _insert_lease(
-    cursor,
-    *,
-    worker_id: str,
-    resource_type: str,
-    resource_id: str,
-    mode: str,
-    ttl_seconds: int,
-    attempt_id: str | None,
-    now: dt.datetime,
-) -> dict:
-    """INSERT the lease; the lease triggers refuse it while a conflicting one is active."""
-    lease = {
-        "id": new_id("lease"),
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "mode": mode,
-        "worker_id": worker_id,
-        "attempt_id": attempt_id,
-        "acquired_at": _ts(now),
-        "ttl_seconds": ttl_seconds,
-        "expires_at": _ts(now + dt.timedelta(seconds=ttl_seconds)),
-        "last_heartbeat": None,
-        "released_at": None,
-    }
-    cursor.execute(
-        "INSERT INTO leases (id, resource_type, resource_id, mode, worker_id, attempt_id,"
-        " acquired_at, ttl_seconds, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [lease[name] for name in _LEASE_COLUMNS[:9]],
-    )
-    _append_event(
-        cursor,
-        lease["id"],
-        "LEASE_CLAIMED",
-        {k: lease[k] for k in _LEASE_COLUMNS[1:9]} | {"lease_id": lease["id"]},
-        now,
-    )
-    return lease
-
-
-def _release_leases(cursor, where: str, params: list, *, reason: str, by: str, now, forced=False):
-    """Set ``released_at`` on the unreleased leases matching ``where``; log each release."""
-    cursor.execute(
-        f"UPDATE leases SET released_at = ? WHERE released_at IS NULL AND {where}"
-        " RETURNING id, worker_id",
-        [_ts(now), *params],
-    )
-    released = cursor.fetchall()
-    for lease_id, worker_id in released:
-        payload = {"lease_id": lease_id, "worker_id": worker_id, "reason": reason, "by": by}
-        if forced:
-            payload["forced"] = True
-        _append_event(cursor, lease_id, "LEASE_RELEASED", payload, now)
-    return [lease_id for lease_id, _ in released]
-
-
-def get_lease(lease_id: str) -> dict:
-    with sqlite_cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(_LEASE_COLUMNS)} FROM leases WHERE id = ?", [lease_id])
-        row = cursor.fetchone()
-    if row is None:
-        raise NotFound(f"No lease {lease_id!r}.")
-    return _row(_LEASE_COLUMNS, row)
-
-
-def lease_is_active(released_at, expires_at: str, now: dt.datetime | None = None) -> bool:
-    """Not released and not expired (``expires_at`` compared as text, as the triggers do)."""
-    return released_at is None and expires_at > _ts(now or utc_now())
-
-
-def acquire_lease(
-    actor: Actor, *, resource_type: str, resource_id: str, mode: str, ttl_seconds: int
-) -> dict:
-    _check_ttl(ttl_seconds)
-    now = utc_now()
-    with transaction.atomic(), sqlite_cursor() as cursor:
-        lease = _insert_lease(
-            cursor,
-            worker_id=actor.identity,
-            resource_type=resource_type,
-            resource_id=resource_id,
-            mode=mode,
-            ttl_seconds=ttl_seconds,
-            attempt_id=None,
-            now=now,
-        )
-        audit.record(actor.identity, "lease", lease["id"], "acquire", new=lease)
-    return lease
-
-
-def _held_lease(cursor, actor: Actor, lease_id: str) -> dict:
-    cursor.execute(f"SELECT {', '.join(_LEASE_COLUMNS)} FROM leases WHERE id = ?", [lease_id])
-    row = cursor.fetchone()
-    if row is None:
-        raise NotFound(f"No lease {lease_id!r}.")
-    lease = _row(_LEASE_COLUMNS, row)
-    if lease["worker_id"] != actor.identity:
-        raise Forbidden(f"Lease {lease_id} is held by {lease['worker_id']}.")
-    return lease
-
-
-def heartbeat_lease(actor: Actor, lease_id: str, ttl_seconds: int | None = None) -> dict:
-    """Extend an active lease held by the caller to now + TTL."""
-    now = utc_now()
-    with transaction.atomic(), sqlite_cursor() as cursor:
-        lease = _held_lease(cursor, actor, lease_id)
-        if not lease_is_active(lease["released_at"], lease["expires_at"], now):
-            raise Conflict(
-                f"Lease {lease_id} is no longer active (released or expired); acquire a new one.",
-                code="lease_inactive",
-            )
-        ttl = _check_ttl(ttl_seconds or lease["ttl_seconds"])
-        lease.update(
-            ttl_seconds=ttl,
-            expires_at=_ts(now + dt.timedelta(seconds=ttl)),
-            last_heartbeat=_ts(now),
-        )
-        cursor.execute(
-            "UPDATE leases SET ttl_seconds = ?, expires_at = ?, last_heartbeat = ? WHERE id = ?",
-            [ttl, lease["expires_at"], lease["last_heartbeat"], lease_id],
-        )
-        _append_event(
-            cursor,
-            lease_id,
-            "heartbeat",
-            {"lease_id": lease_id, "worker_id": actor.identity, "expires_at": lease["expires_at"]},
-            now,
-        )
-        audit.record(
-            actor.identity, "lease", lease_id, "heartbeat", new={"expires_at": lease["expires_at"]}
-        )
-    return lease
-
-
-def release_lease(actor: Actor, lease_id: str, *, reason: str = "", force: bool = False) -> dict:
-    """The holder releases its lease; staff may force-release anyone's, with a reason.
-
-    A claim's lease belongs to its attempt: the holder releases the attempt instead.
-    """
-    now = utc_now()
-    with transaction.atomic(), sqlite_cursor() as cursor:
-        if force:
-            if not actor.is_staff:
-                raise Forbidden("Only staff may force-release a lease.")
-            if not reason.strip():
-                raise Invalid(
-                    "A reason is required.",
-                    details={"fields": {"reason": ["Say why the lease is force-released."]}},
-                )
-            lease = get_lease(lease_id)
-        else:
-            lease = _held_lease(cursor, actor, lease_id)
-            if lease["attempt_id"]:
-                raise Conflict(
-                    f"Lease {lease_id} belongs to attempt {lease['attempt_id']}; release the "
-                    "attempt instead.",
-                    code="attempt_lease",
-                )
-        if not _release_leases(
-            cursor, "id = ?", [lease_id], reason=reason, by=actor.identity, now=now, forced=force
-        ):
-            raise Conflict(f"Lease {lease_id} is already released.", code="lease_released")
-        lease["released_at"] = _ts(now)
-        audit.record(
-            actor.identity,
-            "lease",
-            lease_id,
-            "force_release" if force else "release",
-            new={"released_at": lease["released_at"]},
-            context={"reason": reason} if reason else None,
-        )
-    return lease
-
-
-def lease_events(lease_id: str) -> list[dict]:
-    with sqlite_cursor() as cursor:
-        cursor.execute(
-            "SELECT event_id, event_type, payload, created_at FROM events"
-            " WHERE lease_id = ? ORDER BY created_at, rowid",
-            [lease_id],
-        )
-        return [
-            {"event_id": e, "event_type": t, "payload": json.loads(p), "created_at": c}
-            for e, t, p, c in cursor.fetchall()
-        ]
 
 
 # The compiled contract: what the claimed work is, frozen at claim time.
@@ -365,7 +131,7 @@ def _store_contract(cursor, contract_hash: str, compiled: dict, now) -> None:
             contract_hash,
             canonical_json(compiled),
             canonical_json({"roadmap_item": compiled["item"]["id"]}),
-            _ts(now),
+            format_timestamp(now),
         ],
     )
 
@@ -381,7 +147,7 @@ def _activate_implementer(cursor, work_id: str, worker_id: str, assigned_by: str
         " started_at, status) VALUES (?, ?, 'implementer', ?, ?, ?, 'active')"
         " ON CONFLICT (item_id, agent_id, role) DO UPDATE SET status = 'active',"
         " started_at = excluded.started_at, completed_at = NULL",
-        [work_id, worker_id, _ts(now), assigned_by, _ts(now)],
+        [work_id, worker_id, format_timestamp(now), assigned_by, format_timestamp(now)],
     )
 
 
@@ -391,7 +157,7 @@ def _close_implementer(cursor, work_id: str, worker_id: str, status: str, now) -
         " completed_at = CASE WHEN ? = 'completed' THEN ? ELSE completed_at END"
         " WHERE item_id = ? AND agent_id = ? AND role = 'implementer'"
         " AND status IN ('assigned', 'active')",
-        [status, status, _ts(now), work_id, worker_id],
+        [status, status, format_timestamp(now), work_id, worker_id],
     )
 
 
@@ -402,7 +168,7 @@ def _set_item_status(cursor, work_id: str, status: str, now, *, only_from: str |
         " completed_at = CASE WHEN ? = 'completed' THEN ? ELSE completed_at END"
         " WHERE id = ? AND status_key != ?"
     )
-    params = [status, _ts(now), status, _ts(now), work_id, status]
+    params = [status, format_timestamp(now), status, format_timestamp(now), work_id, status]
     if only_from:
         sql += " AND status_key = ?"
         params.append(only_from)
@@ -424,7 +190,7 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
     (refused while blocking dependencies are open), the caller's active ``implementer``
     assignment, and an exclusive ``work_item`` lease tied to the attempt.
     """
-    _check_ttl(ttl_seconds)
+    check_ttl(ttl_seconds)
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         item, contract_hash, compiled = _compile_contract(cursor, work_id)
@@ -435,12 +201,12 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
             "worker_id": actor.identity,
             "worker_type": actor.worker_type,
             "contract_hash": contract_hash,
-            "started_at": _ts(now),
+            "started_at": format_timestamp(now),
         }
         _insert_attempt(cursor, attempt)
         _set_item_status(cursor, work_id, "in_progress", now)
         _activate_implementer(cursor, work_id, actor.identity, actor.identity, now)
-        lease = _insert_lease(
+        lease = insert_lease(
             cursor,
             worker_id=actor.identity,
             resource_type=WORK_LEASE_TYPE,
@@ -491,7 +257,7 @@ def get_attempt(attempt_id: str, cursor=None) -> dict:
     row = cursor.fetchone()
     if row is None:
         raise NotFound(f"No attempt {attempt_id!r}.")
-    return _row((*_ATTEMPT_COLUMNS, "lease_id"), row)
+    return row_dict((*_ATTEMPT_COLUMNS, "lease_id"), row)
 
 
 def _own_active_attempt(cursor, actor: Actor, attempt_id: str) -> dict:
@@ -537,7 +303,12 @@ def _insert_for_attempt(cursor, actor: Actor, attempt_id: str, table: str, row: 
 def record_evidence(actor: Actor, attempt_id: str, fields: dict) -> dict:
     """Typed, hashed evidence for the caller's active attempt (append-only)."""
     now = utc_now()
-    row = {"id": new_id("evd"), **fields, "created_by": actor.identity, "created_at": _ts(now)}
+    row = {
+        "id": new_id("evd"),
+        **fields,
+        "created_by": actor.identity,
+        "created_at": format_timestamp(now),
+    }
     with transaction.atomic(), sqlite_cursor() as cursor:
         evidence = _insert_for_attempt(cursor, actor, attempt_id, "evidence", row)
         audit.record(
@@ -553,7 +324,12 @@ def record_evidence(actor: Actor, attempt_id: str, fields: dict) -> dict:
 def register_outcome(actor: Actor, attempt_id: str, fields: dict) -> dict:
     """A deliverable of the caller's active attempt, in ``kernel_outcomes`` (append-only)."""
     now = utc_now()
-    row = {"id": new_id("out"), **fields, "created_by": actor.identity, "created_at": _ts(now)}
+    row = {
+        "id": new_id("out"),
+        **fields,
+        "created_by": actor.identity,
+        "created_at": format_timestamp(now),
+    }
     with transaction.atomic(), sqlite_cursor() as cursor:
         outcome = _insert_for_attempt(cursor, actor, attempt_id, "kernel_outcomes", row)
         audit.record(
@@ -608,7 +384,7 @@ def record_decision(
             "attempt_id": attempt_id,
             **fields,
             "decided_by": actor.identity,
-            "decided_at": _ts(now),
+            "decided_at": format_timestamp(now),
         }
         columns = list(decision)
         cursor.execute(
@@ -644,12 +420,12 @@ def release(actor: Actor, attempt_id: str, disposition: str, notes: str | None =
         cursor.execute(
             "UPDATE attempts AS a SET outcome = ?, ended_at = ?, notes = COALESCE(?, notes)"
             f" WHERE {_OWN_ACTIVE_ATTEMPT} RETURNING {', '.join(_ATTEMPT_COLUMNS)}",
-            [disposition, _ts(now), notes, attempt_id, actor.identity],
+            [disposition, format_timestamp(now), notes, attempt_id, actor.identity],
         )
         ended = cursor.fetchone()
         if ended is None:
             raise _refused_on_attempt(cursor, actor, attempt_id)
-        attempt = _row(_ATTEMPT_COLUMNS, ended)
+        attempt = row_dict(_ATTEMPT_COLUMNS, ended)
         work_id = attempt["work_id"]
         _set_item_status(
             cursor,
@@ -659,7 +435,7 @@ def release(actor: Actor, attempt_id: str, disposition: str, notes: str | None =
             only_from=None if disposition == "completed" else "in_progress",
         )
         _close_implementer(cursor, work_id, actor.identity, assignment_status, now)
-        _release_leases(
+        release_leases(
             cursor, "attempt_id = ?", [attempt_id], reason=disposition, by=actor.identity, now=now
         )
         audit.record(
@@ -715,11 +491,11 @@ def handoff(
         cursor.execute(
             "UPDATE attempts SET outcome = 'handed_off', ended_at = ?"
             " WHERE id = ? AND ended_at IS NULL",
-            [_ts(now), attempt_id],
+            [format_timestamp(now), attempt_id],
         )
         cursor.execute("SELECT ttl_seconds FROM leases WHERE id = ?", [attempt["lease_id"]])
         previous_ttl = cursor.fetchone()
-        _release_leases(
+        release_leases(
             cursor, "attempt_id = ?", [attempt_id], reason="handed_off", by=actor.identity, now=now
         )
         successor_attempt = dict.fromkeys(_ATTEMPT_COLUMNS) | {
@@ -730,18 +506,18 @@ def handoff(
             "contract_hash": attempt["contract_hash"],
             "handoff_from_attempt_id": attempt_id,
             "handoff_reason": reason,
-            "started_at": _ts(now),
+            "started_at": format_timestamp(now),
         }
         _insert_attempt(cursor, successor_attempt)
         _close_implementer(cursor, work_id, actor.identity, "dropped", now)
         _activate_implementer(cursor, work_id, successor.identity, actor.identity, now)
-        lease = _insert_lease(
+        lease = insert_lease(
             cursor,
             worker_id=successor.identity,
             resource_type=WORK_LEASE_TYPE,
             resource_id=work_id,
             mode="exclusive",
-            ttl_seconds=_check_ttl(
+            ttl_seconds=check_ttl(
                 ttl_seconds or (previous_ttl[0] if previous_ttl else DEFAULT_TTL_SECONDS)
             ),
             attempt_id=successor_attempt["id"],
@@ -801,7 +577,7 @@ def raise_blocker(
             "severity": "blocking",
             **fields,
             "created_by": actor.identity,
-            "created_at": _ts(now),
+            "created_at": format_timestamp(now),
         }
         columns = [c for c in _BLOCKER_COLUMNS[:11]]
         cursor.execute(
@@ -831,10 +607,10 @@ def resolve_blocker(actor: Actor, blocker_id: str, resolution: str) -> dict:
         row = cursor.fetchone()
         if row is None:
             raise NotFound(f"No blocker {blocker_id!r}.")
-        blocker = _row(_BLOCKER_COLUMNS, row)
+        blocker = row_dict(_BLOCKER_COLUMNS, row)
         cursor.execute(
             "UPDATE blockers SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?",
-            [_ts(now), actor.identity, resolution, blocker_id],
+            [format_timestamp(now), actor.identity, resolution, blocker_id],
         )
         cursor.execute(
             "UPDATE roadmap_items SET status_key = 'pending', updated_at = ?"
@@ -843,7 +619,7 @@ def resolve_blocker(actor: Actor, blocker_id: str, resolution: str) -> dict:
             "                  WHERE b.work_id = roadmap_items.id AND b.resolved_at IS NULL)"
             " AND NOT EXISTS (SELECT 1 FROM attempts a"
             "                  WHERE a.work_id = roadmap_items.id AND a.ended_at IS NULL)",
-            [_ts(now), blocker["work_id"]],
+            [format_timestamp(now), blocker["work_id"]],
         )
         audit.record(
             actor.identity,
@@ -853,7 +629,9 @@ def resolve_blocker(actor: Actor, blocker_id: str, resolution: str) -> dict:
             old={"resolved_at": None},
             new={"resolution": resolution},
         )
-    blocker.update(resolved_at=_ts(now), resolved_by=actor.identity, resolution=resolution)
+    blocker.update(
+        resolved_at=format_timestamp(now), resolved_by=actor.identity, resolution=resolution
+    )
     return blocker
 
 
@@ -872,7 +650,7 @@ def stale_attempt_ids() -> list[str]:
     with sqlite_cursor() as cursor:
         cursor.execute(
             f"SELECT a.id FROM attempts a WHERE {_STALE_CONDITION} ORDER BY a.started_at",
-            [_ts(utc_now())],
+            [format_timestamp(utc_now())],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -890,7 +668,12 @@ def end_stale_attempt(actor: Actor, attempt_id: str) -> dict:
             "UPDATE attempts AS a SET outcome = 'failed', ended_at = ?,"
             " notes = COALESCE(a.notes || char(10), '') || ?"
             f" WHERE a.id = ? AND {_STALE_CONDITION}",
-            [_ts(now), f"Ended as stale by {actor.identity}: lease expired.", attempt_id, _ts(now)],
+            [
+                format_timestamp(now),
+                f"Ended as stale by {actor.identity}: lease expired.",
+                attempt_id,
+                format_timestamp(now),
+            ],
         )
         if cursor.rowcount != 1:
             raise Conflict(
@@ -900,7 +683,7 @@ def end_stale_attempt(actor: Actor, attempt_id: str) -> dict:
         work_id = attempt["work_id"]
         _set_item_status(cursor, work_id, "pending", now, only_from="in_progress")
         _close_implementer(cursor, work_id, attempt["worker_id"], "dropped", now)
-        _release_leases(
+        release_leases(
             cursor, "attempt_id = ?", [attempt_id], reason="expired", by=actor.identity, now=now
         )
         audit.record(
@@ -911,7 +694,7 @@ def end_stale_attempt(actor: Actor, attempt_id: str) -> dict:
             old={"outcome": None, "worker_id": attempt["worker_id"]},
             new={"outcome": "failed"},
         )
-    attempt.update(outcome="failed", ended_at=_ts(now), lease_id=None)
+    attempt.update(outcome="failed", ended_at=format_timestamp(now), lease_id=None)
     return attempt
 
 
@@ -929,7 +712,7 @@ def attempt_context(attempt_id: str) -> dict:
             " FROM roadmap_items WHERE id = ?",
             [work_id],
         )
-        item = _row(
+        item = row_dict(
             ("id", "title", "description", "phase_key", "status", "item_type", "owner"),
             cursor.fetchone(),
         )
@@ -944,20 +727,24 @@ def attempt_context(attempt_id: str) -> dict:
             " WHERE d.item_id = ? ORDER BY d.depends_on_id",
             [work_id],
         )
-        dependencies = [_row(("id", "type", "title", "status"), row) for row in cursor.fetchall()]
+        dependencies = [
+            row_dict(("id", "type", "title", "status"), row) for row in cursor.fetchall()
+        ]
         cursor.execute(
             f"SELECT {', '.join(_BLOCKER_COLUMNS)} FROM blockers"
             " WHERE work_id = ? AND resolved_at IS NULL ORDER BY created_at, id",
             [work_id],
         )
-        open_blockers = [_row(_BLOCKER_COLUMNS, row) for row in cursor.fetchall()]
+        open_blockers = [row_dict(_BLOCKER_COLUMNS, row) for row in cursor.fetchall()]
         cursor.execute(
             "SELECT id, evidence_type, uri, sha256, title, created_by, created_at"
             " FROM evidence WHERE attempt_id = ? ORDER BY created_at, id",
             [attempt_id],
         )
         evidence = [
-            _row(("id", "evidence_type", "uri", "sha256", "title", "created_by", "created_at"), r)
+            row_dict(
+                ("id", "evidence_type", "uri", "sha256", "title", "created_by", "created_at"), r
+            )
             for r in cursor.fetchall()
         ]
         cursor.execute(
@@ -966,7 +753,7 @@ def attempt_context(attempt_id: str) -> dict:
             [attempt_id],
         )
         outcomes = [
-            _row(("id", "outcome_type", "path", "description", "created_at"), r)
+            row_dict(("id", "outcome_type", "path", "description", "created_at"), r)
             for r in cursor.fetchall()
         ]
         cursor.execute(
@@ -975,7 +762,7 @@ def attempt_context(attempt_id: str) -> dict:
             [attempt_id],
         )
         decisions = [
-            _row(
+            row_dict(
                 (
                     "id",
                     "decision_type",
@@ -991,10 +778,10 @@ def attempt_context(attempt_id: str) -> dict:
         lease = None
         if attempt["lease_id"]:
             cursor.execute(
-                f"SELECT {', '.join(_LEASE_COLUMNS)} FROM leases WHERE id = ?",
+                f"SELECT {', '.join(LEASE_COLUMNS)} FROM leases WHERE id = ?",
                 [attempt["lease_id"]],
             )
-            lease = _row(_LEASE_COLUMNS, cursor.fetchone())
+            lease = row_dict(LEASE_COLUMNS, cursor.fetchone())
     return {
         "attempt": attempt,
         "item": item,
@@ -1033,7 +820,7 @@ def work_state(work_id: str) -> dict:
         row = cursor.fetchone()
     open_blocker_ids = sorted(open_ids.split()) if open_ids else []
     return {
-        "active_attempt": _row(("id", "worker_id", "started_at", "contract_hash"), row)
+        "active_attempt": row_dict(("id", "worker_id", "started_at", "contract_hash"), row)
         if row
         else None,
         "open_blocker_ids": open_blocker_ids,
@@ -1048,7 +835,7 @@ def work_state(work_id: str) -> dict:
 
 def my_work(actor: Actor) -> dict:
     """The caller's open attempts, open assignments and active leases."""
-    now = _ts(utc_now())
+    now = format_timestamp(utc_now())
     with sqlite_cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join('a.' + c for c in _ATTEMPT_COLUMNS)}, i.title,"
@@ -1061,7 +848,7 @@ def my_work(actor: Actor) -> dict:
             [actor.identity],
         )
         attempts = [
-            _row((*_ATTEMPT_COLUMNS, "work_title", "lease_id", "lease_expires_at"), r)
+            row_dict((*_ATTEMPT_COLUMNS, "work_title", "lease_id", "lease_expires_at"), r)
             for r in cursor.fetchall()
         ]
         cursor.execute(
@@ -1072,14 +859,16 @@ def my_work(actor: Actor) -> dict:
             [actor.identity],
         )
         assignments = [
-            _row(("id", "item_id", "item_title", "role", "status", "assigned_at", "assigned_by"), r)
+            row_dict(
+                ("id", "item_id", "item_title", "role", "status", "assigned_at", "assigned_by"), r
+            )
             for r in cursor.fetchall()
         ]
         cursor.execute(
-            f"SELECT {', '.join(_LEASE_COLUMNS)} FROM leases"
+            f"SELECT {', '.join(LEASE_COLUMNS)} FROM leases"
             " WHERE worker_id = ? AND released_at IS NULL AND expires_at > ?"
             " ORDER BY acquired_at",
             [actor.identity, now],
         )
-        leases = [_row(_LEASE_COLUMNS, r) for r in cursor.fetchall()]
+        leases = [row_dict(LEASE_COLUMNS, r) for r in cursor.fetchall()]
     return {"attempts": attempts, "assignments": assignments, "leases": leases}

@@ -10,7 +10,7 @@ import re
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kernel import services
+from kernel import leases, services
 from kernel.models import (
     Attempt,
     Blocker,
@@ -39,7 +39,7 @@ def _as_text(value):
 
 class TtlSerializer(LeanSerializer):
     ttl_seconds = serializers.IntegerField(
-        required=False, min_value=1, max_value=services.MAX_TTL_SECONDS
+        required=False, min_value=1, max_value=leases.MAX_TTL_SECONDS
     )
 
 
@@ -163,7 +163,7 @@ class LeaseRequestSerializer(LeanSerializer):
     resource_type = serializers.CharField(max_length=200)
     resource_id = serializers.CharField(max_length=500)
     mode = serializers.ChoiceField(choices=model_choices(Lease, "mode"))
-    ttl_seconds = serializers.IntegerField(min_value=1, max_value=services.MAX_TTL_SECONDS)
+    ttl_seconds = serializers.IntegerField(min_value=1, max_value=leases.MAX_TTL_SECONDS)
 
 
 class LeaseReleaseRequestSerializer(LeanSerializer):
@@ -267,7 +267,7 @@ class LeaseSerializer(serializers.ModelSerializer):
         exclude = ["attempt"]
 
     def get_is_active(self, lease) -> bool:
-        return services.lease_is_active(lease.released_at, format_timestamp(lease.expires_at))
+        return leases.lease_is_active(lease.released_at, format_timestamp(lease.expires_at))
 
 
 class CompiledContractSerializer(serializers.ModelSerializer):

@@ -14,7 +14,7 @@ from rest_framework import generics, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kernel import filtersets, services
+from kernel import filtersets, leases, services
 from kernel.api import serializers as s
 from kernel.models import (
     Attempt,
@@ -70,7 +70,7 @@ def attempt_actions(attempt: dict) -> list[dict]:
 
 
 def lease_actions(lease: dict) -> list[dict]:
-    if not services.lease_is_active(lease["released_at"], lease["expires_at"]):
+    if not leases.lease_is_active(lease["released_at"], lease["expires_at"]):
         return []
     if lease["attempt_id"]:
         return [
@@ -414,9 +414,9 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
     @extend_schema(tags=["leases"], responses=s.LeaseDetailSerializer)
     def retrieve(self, request, pk):
         """The lease with its lifecycle events."""
-        lease = services.get_lease(pk)
-        lease["is_active"] = services.lease_is_active(lease["released_at"], lease["expires_at"])
-        lease["events"] = services.lease_events(pk)
+        lease = leases.get_lease(pk)
+        lease["is_active"] = leases.lease_is_active(lease["released_at"], lease["expires_at"])
+        lease["events"] = leases.lease_events(pk)
         return Response(present(lease))
 
     @extend_schema(
@@ -426,7 +426,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
     )
     def create(self, request):
         """Acquire; 409 with the database's message when a conflicting lease is active."""
-        lease = services.acquire_lease(self.actor, **validated(s.LeaseRequestSerializer, request))
+        lease = leases.acquire_lease(self.actor, **validated(s.LeaseRequestSerializer, request))
         return _row_response({"lease": lease}, lease_actions(lease))
 
     @extend_schema(
@@ -436,7 +436,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
     def heartbeat(self, request, pk):
         """The holder extends its active lease to now + TTL."""
         params = validated(s.TtlSerializer, request)
-        lease = services.heartbeat_lease(self.actor, pk, params.get("ttl_seconds"))
+        lease = leases.heartbeat_lease(self.actor, pk, params.get("ttl_seconds"))
         return _row_response({"lease": lease}, lease_actions(lease), status.HTTP_200_OK)
 
     @extend_schema(
@@ -448,7 +448,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
     def release(self, request, pk):
         """The holder releases its lease."""
         reason = validated(s.LeaseReleaseRequestSerializer, request)["reason"]
-        lease = services.release_lease(self.actor, pk, reason=reason)
+        lease = leases.release_lease(self.actor, pk, reason=reason)
         return _row_response({"lease": lease}, [], status.HTTP_200_OK)
 
     @extend_schema(
@@ -460,7 +460,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
     def force_release(self, request, pk):
         """Staff releases anyone's lease, with a reason (audited)."""
         reason = validated(s.ForceReleaseRequestSerializer, request)["reason"]
-        lease = services.release_lease(self.actor, pk, reason=reason, force=True)
+        lease = leases.release_lease(self.actor, pk, reason=reason, force=True)
         return _row_response({"lease": lease}, [], status.HTTP_200_OK)
 
 
