@@ -242,6 +242,7 @@ class Evidence(ContractModel):
     created_at = TimestampField(default=utc_now, db_default=DbNow())
 
     class Meta:
+        verbose_name_plural = "evidence"
         db_table = "evidence"
         indexes = [
             models.Index(fields=["work"], name="idx_evidence_work"),
@@ -509,6 +510,7 @@ class KernelEvidence(ContractModel):
     created_at = TimestampField(default=utc_now, db_default=DbNow())
 
     class Meta:
+        verbose_name_plural = "kernel evidence"
         db_table = "kernel_evidence"
         indexes = [
             models.Index(fields=["work"], name="idx_kernel_evidence_work"),

@@ -226,6 +226,8 @@ class CrDependency(ContractModel):
     created_at = TimestampField(default=utc_now, db_default=DbNow())
 
     class Meta:
+        verbose_name = "CR dependency"
+        verbose_name_plural = "CR dependencies"
         db_table = "cr_dependencies"
         indexes = [
             models.Index(fields=["depends_on"], name="idx_cr_dep_blocks"),

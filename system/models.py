@@ -164,6 +164,7 @@ class Terminology(AuditedModel):
     created_at = TimestampField(default=utc_now, db_default=DbNow())
 
     class Meta:
+        verbose_name_plural = "terminology"
         db_table = "terminology"
         indexes = [
             *audit_indexes("terminology"),
