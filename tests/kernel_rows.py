@@ -12,6 +12,8 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = json.loads((Path(__file__).parent / "data" / "schema.json").read_text())
 
@@ -21,6 +23,11 @@ FUTURE = "2999-01-01 00:00:00"
 
 
 # -- generic -----------------------------------------------------------------------------
+def raises(message: str):
+    """Expect a trigger error (``sqlite3.IntegrityError``) whose text is exactly ``message``."""
+    return pytest.raises(sqlite3.IntegrityError, match=f"^{re.escape(message)}$")
+
+
 def now(conn: sqlite3.Connection, modifier: str | None = None) -> str:
     """SQLite's current UTC time, optionally shifted (e.g. ``'-7 days'``)."""
     if modifier is None:
@@ -32,8 +39,11 @@ def insert(conn: sqlite3.Connection, table: str, **values) -> int:
     """INSERT one row with the given columns; returns its rowid."""
     cols = ", ".join(values)
     marks = ", ".join("?" for _ in values)
-    sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})" if values else (
-        f"INSERT INTO {table} DEFAULT VALUES")
+    sql = (
+        f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+        if values
+        else (f"INSERT INTO {table} DEFAULT VALUES")
+    )
     return conn.execute(sql, tuple(values.values())).lastrowid
 
 
@@ -76,8 +86,15 @@ def versions(conn: sqlite3.Connection, entity_type: str, entity_id: str) -> list
 
 # -- roadmap -----------------------------------------------------------------------------
 def add_item(conn, item_id: str, *, phase: str = "phase_a", status: str = "pending", **extra):
-    insert(conn, "roadmap_items", id=item_id, phase_key=phase, title=f"Item {item_id}",
-           status_key=status, **extra)
+    insert(
+        conn,
+        "roadmap_items",
+        id=item_id,
+        phase_key=phase,
+        title=f"Item {item_id}",
+        status_key=status,
+        **extra,
+    )
     return item_id
 
 
@@ -100,8 +117,14 @@ def add_chain(conn, prefix: str, length: int) -> list[str]:
 
 
 def depend(conn, item_id: str, depends_on_id: str, dependency_type: str = "blocks", **extra):
-    insert(conn, "roadmap_dependencies", item_id=item_id, depends_on_id=depends_on_id,
-           dependency_type=dependency_type, **extra)
+    insert(
+        conn,
+        "roadmap_dependencies",
+        item_id=item_id,
+        depends_on_id=depends_on_id,
+        dependency_type=dependency_type,
+        **extra,
+    )
 
 
 def assign(conn, item_id: str, agent_id: str = "agent-1", **extra) -> int:
@@ -153,22 +176,38 @@ def add_evidence(conn, evidence_id: str, work_id: str, **extra) -> str:
     return evidence_id
 
 
-def add_decision(conn, decision_id: str, work_id: str | None, decision_type: str = "approval",
-                 **extra) -> str:
-    insert(conn, "decisions", id=decision_id, work_id=work_id, decision_type=decision_type,
-           **extra)
+def add_decision(
+    conn, decision_id: str, work_id: str | None, decision_type: str = "approval", **extra
+) -> str:
+    insert(conn, "decisions", id=decision_id, work_id=work_id, decision_type=decision_type, **extra)
     return decision_id
 
 
-def add_lease(conn, lease_id: str, mode: str, *, resource_id: str = "res-1",
-              resource_type: str = "file", expires_at: str | None = None, **extra) -> str:
+def add_lease(
+    conn,
+    lease_id: str,
+    mode: str,
+    *,
+    resource_id: str = "res-1",
+    resource_type: str = "file",
+    expires_at: str | None = None,
+    **extra,
+) -> str:
     """A lease that expires in an hour unless ``expires_at`` says otherwise."""
     if expires_at is None:
         expires_at = now(conn, "+1 hour")
     extra.setdefault("worker_id", "worker-1")
     extra.setdefault("ttl_seconds", 3600)
-    insert(conn, "leases", id=lease_id, resource_type=resource_type, resource_id=resource_id,
-           mode=mode, expires_at=expires_at, **extra)
+    insert(
+        conn,
+        "leases",
+        id=lease_id,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        mode=mode,
+        expires_at=expires_at,
+        **extra,
+    )
     return lease_id
 
 
@@ -214,7 +253,12 @@ def check_trigger_files(conn: sqlite3.Connection, app: str, migration: str) -> N
         name, timing, event, update_of, table = HEADER.match(sql).groups()
         columns = [c.strip() for c in update_of.split(",")] if update_of else []
         assert (name, table, timing, event, columns) == (
-            spec["name"], spec["table"], spec["timing"], spec["event"], spec["update_of"])
+            spec["name"],
+            spec["table"],
+            spec["timing"],
+            spec["event"],
+            spec["update_of"],
+        )
         for message in spec["raises"]:
             assert f"RAISE(ABORT, '{message}')" in sql, (name, message)
     assert reverse == [f"DROP TRIGGER IF EXISTS {name};" for name in reversed(names)]

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import sqlite3
-
 import pytest
 from kernel_rows import (
     FUTURE,
@@ -20,6 +17,7 @@ from kernel_rows import (
     insert,
     now,
     one,
+    raises,
     scalar,
 )
 
@@ -41,11 +39,6 @@ ANY_BLOCKED = "KERNEL: Cannot acquire lease - exclusive lease active on resource
 
 T0 = "2024-05-01 10:00:00"  # a blocker's creation time
 T0_PLUS_1S = "2024-05-01 10:00:01"
-
-
-def raises(message: str):
-    """Expect a trigger error whose text is exactly ``message``."""
-    return pytest.raises(sqlite3.IntegrityError, match=f"^{re.escape(message)}$")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import sqlite3
 import time
 from collections import deque
@@ -24,6 +23,7 @@ from kernel_rows import (
     now,
     one,
     prerequisites,
+    raises,
     rows,
     scalar,
     versions,
@@ -40,11 +40,6 @@ PENDING_CLAIMS = (
 )
 
 
-def raises(message: str):
-    """Expect a trigger error whose text is exactly ``message``."""
-    return pytest.raises(sqlite3.IntegrityError, match=f"^{re.escape(message)}$")
-
-
 def set_status(conn, item_id: str, status: str) -> None:
     conn.execute("UPDATE roadmap_items SET status_key = ? WHERE id = ?", (status, item_id))
 
@@ -55,6 +50,26 @@ def status(conn, item_id: str) -> str:
 
 def soft_delete(conn, item_id: str) -> None:
     conn.execute("UPDATE roadmap_items SET deleted_at = datetime('now') WHERE id = ?", (item_id,))
+
+
+def limit_work(conn, instructions: int) -> None:
+    """Abort (``sqlite3.OperationalError: interrupted``) any statement once the connection has
+    run this many SQLite VM instructions in total."""
+    used = 0
+
+    def tick() -> bool:
+        nonlocal used
+        used += 1000
+        return used > instructions
+
+    conn.set_progress_handler(tick, 1000)
+
+
+@pytest.fixture(autouse=True)
+def bounded_work(raw_db):
+    """Each test here needs about a million VM instructions at most. A graph walk that
+    enumerates paths would run for hours on the larger graphs below; fail fast instead."""
+    limit_work(raw_db, 100_000_000)
 
 
 def test_sql_files_follow_contract(raw_db):
@@ -172,18 +187,6 @@ def ladder(conn, layers: int) -> list[tuple[str, str]]:
             for target in lower:
                 depend(conn, item, target)
     return pairs
-
-
-def limit_work(conn, instructions: int) -> None:
-    """Abort (``sqlite3.OperationalError: interrupted``) any statement past a VM budget."""
-    used = 0
-
-    def tick() -> bool:
-        nonlocal used
-        used += 1000
-        return used > instructions
-
-    conn.set_progress_handler(tick, 1000)
 
 
 def test_graph_walks_do_not_enumerate_paths(raw_db):
