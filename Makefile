@@ -33,6 +33,7 @@ demo: migrate
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## Compare a freshly migrated database with ../shared/contract (the CI does this too).
 check-contract: $(STAMP)

@@ -45,8 +45,9 @@ RATIO_GOAL = 2
 
 def build_database(path: Path, items: int, seed: int, window: int | None) -> Dag:
     env = dict(os.environ, MOTUS_DB_PATH=str(path))
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
-                   env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
     dag = Dag(items, random.Random(seed), window)
     conn = connect(path)
     dag.insert(conn)
@@ -68,16 +69,30 @@ def insert_attempt_history(conn: sqlite3.Connection, work_id: str) -> None:
             "INSERT INTO attempts (id, work_id, worker_id, worker_type, handoff_from_attempt_id,"
             " handoff_reason, started_at, ended_at, outcome) VALUES (?, ?, ?, 'agent', ?, ?, ?,"
             " ?, ?)",
-            (attempt, work_id, f"agent-{n}", previous,
-             "previous worker stuck" if previous else None, f"2026-01-0{n} 09:00:00", ended,
-             outcome),
+            (
+                attempt,
+                work_id,
+                f"agent-{n}",
+                previous,
+                "previous worker stuck" if previous else None,
+                f"2026-01-0{n} 09:00:00",
+                ended,
+                outcome,
+            ),
         )
         for e in range(2):
             conn.execute(
                 "INSERT INTO evidence (id, work_id, attempt_id, evidence_type, uri, sha256,"
                 " created_by, title) VALUES (?, ?, ?, 'test_result', ?, ?, ?, ?)",
-                (f"{attempt}-ev{e}", work_id, attempt, f"file:///results/{n}-{e}.xml",
-                 f"{n}{e}".ljust(64, "0"), f"agent-{n}", f"Test run {e}"),
+                (
+                    f"{attempt}-ev{e}",
+                    work_id,
+                    attempt,
+                    f"file:///results/{n}-{e}.xml",
+                    f"{n}{e}".ljust(64, "0"),
+                    f"agent-{n}",
+                    f"Test run {e}",
+                ),
             )
         conn.execute(
             "INSERT INTO decisions (id, work_id, attempt_id, decision_type, decision_summary)"
@@ -136,8 +151,12 @@ def interleaved_medians(server, raw, reps: int) -> dict[str, float]:
     time other processes held the CPU, which the page did not cause.
     """
     server(), raw()  # warm-up: templates compiled, pages cached
-    times: dict[str, list[float]] = {"server cpu": [], "raw cpu": [], "server wall": [],
-                                     "raw wall": []}
+    times: dict[str, list[float]] = {
+        "server cpu": [],
+        "raw cpu": [],
+        "server wall": [],
+        "raw wall": [],
+    }
     for _ in range(reps):
         for name, run in (("server", server), ("raw", raw)):
             wall, cpu = time.perf_counter(), time.process_time()
@@ -152,8 +171,12 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--reps", type=int, default=25)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--window", type=int, default=None,
-                        help="draw dependencies from the previous W items (default: all)")
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="draw dependencies from the previous W items (default: all)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
@@ -161,9 +184,11 @@ def main() -> int:
     path = workdir / "coordination.db"
     start = time.perf_counter()
     dag = build_database(path, args.items, args.seed, args.window)
-    print(f"{args.items} items, {len(dag.edges)} dependencies; deepest item {dag.deepest} "
-          f"(blocking chain of {dag.chain}); built in {time.perf_counter() - start:.1f} s "
-          f"at {path}")
+    print(
+        f"{args.items} items, {len(dag.edges)} dependencies; deepest item {dag.deepest} "
+        f"(blocking chain of {dag.chain}); built in {time.perf_counter() - start:.1f} s "
+        f"at {path}"
+    )
 
     setup_django(path)
     from django.test import Client
@@ -176,10 +201,14 @@ def main() -> int:
         ("deep item page", f"/roadmap/{dag.deepest}/"),
         ("item graph SVG", f"/roadmap/{dag.deepest}/graph.svg?depth=2"),
     ]
-    print(f"goal per page: server <= {RATIO_GOAL} x raw SQL + {SLACK_MS} ms, on CPU time "
-          f"(medians of {args.reps} runs; wall-clock medians shown for reference)\n")
-    print(f"{'page':<16} {'url':<30} {'queries':>7} {'server ms':>10} {'raw ms':>7} "
-          f"{'ratio':>6} {'goal ms':>8}  result  {'wall: server':>12} {'raw':>6}")
+    print(
+        f"goal per page: server <= {RATIO_GOAL} x raw SQL + {SLACK_MS} ms, on CPU time "
+        f"(medians of {args.reps} runs; wall-clock medians shown for reference)\n"
+    )
+    print(
+        f"{'page':<16} {'url':<30} {'queries':>7} {'server ms':>10} {'raw ms':>7} "
+        f"{'ratio':>6} {'goal ms':>8}  result  {'wall: server':>12} {'raw':>6}"
+    )
     all_pass = True
     for label, url in pages:
         statements = page_statements(client, url)
@@ -193,9 +222,11 @@ def main() -> int:
         verdict = "PASS" if server <= goal else "FAIL"
         all_pass &= verdict == "PASS"
         shown_url = url if len(url) <= 30 else url[:27] + "..."
-        print(f"{label:<16} {shown_url:<30} {len(statements):>7} {server:>10.1f} {raw_ms:>7.1f} "
-              f"{server / raw_ms:>6.2f} {goal:>8.1f}  {verdict:<6}  {ms['server wall']:>12.1f} "
-              f"{ms['raw wall']:>6.1f}")
+        print(
+            f"{label:<16} {shown_url:<30} {len(statements):>7} {server:>10.1f} {raw_ms:>7.1f} "
+            f"{server / raw_ms:>6.2f} {goal:>8.1f}  {verdict:<6}  {ms['server wall']:>12.1f} "
+            f"{ms['raw wall']:>6.1f}"
+        )
     raw.close()
     if args.keep:
         print(f"\nkept {path}")

@@ -18,8 +18,16 @@ RESOLUTION_FIELDS = ("resolved_at", "resolved_by", "resolution")
 
 @admin.register(models.Blocker)
 class BlockerAdmin(ContractAdmin):
-    list_display = ("id", "work", "title", "reason_code", "severity", "created_by",
-                    "created_at", "resolved_at")
+    list_display = (
+        "id",
+        "work",
+        "title",
+        "reason_code",
+        "severity",
+        "created_by",
+        "created_at",
+        "resolved_at",
+    )
     list_select_related = ("work",)
     list_filter = (("resolved_at", admin.EmptyFieldListFilter), "reason_code", "severity")
     search_fields = ("id", "title", "work__id", "work__title")
@@ -42,8 +50,16 @@ class BlockerAdmin(ContractAdmin):
 
 @admin.register(models.Attempt)
 class AttemptAdmin(ReadOnlyAdmin):
-    list_display = ("id", "work", "worker_id", "worker_type", "role", "started_at", "ended_at",
-                    "outcome")
+    list_display = (
+        "id",
+        "work",
+        "worker_id",
+        "worker_type",
+        "role",
+        "started_at",
+        "ended_at",
+        "outcome",
+    )
     list_select_related = ("work",)
     list_filter = ("worker_type", "outcome", ("ended_at", admin.EmptyFieldListFilter))
     search_fields = ("id", "worker_id", "work__id", "work__title")
@@ -52,8 +68,15 @@ class AttemptAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Decision)
 class DecisionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "work", "decision_type", "decision_summary", "decided_by",
-                    "decided_at", "supersedes_decision")
+    list_display = (
+        "id",
+        "work",
+        "decision_type",
+        "decision_summary",
+        "decided_by",
+        "decided_at",
+        "supersedes_decision",
+    )
     list_select_related = ("work", "supersedes_decision")
     list_filter = ("decision_type", "outcome")
     search_fields = ("id", "decision_summary", "decided_by", "work__id")
@@ -62,8 +85,16 @@ class DecisionAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Evidence)
 class EvidenceAdmin(ReadOnlyAdmin):
-    list_display = ("id", "work", "attempt", "evidence_type", "title", "uri", "created_by",
-                    "created_at")
+    list_display = (
+        "id",
+        "work",
+        "attempt",
+        "evidence_type",
+        "title",
+        "uri",
+        "created_by",
+        "created_at",
+    )
     list_select_related = ("work", "attempt")
     list_filter = ("evidence_type",)
     search_fields = ("id", "title", "uri", "sha256", "work__id")
@@ -72,8 +103,7 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
 @admin.register(models.KernelDecision)
 class KernelDecisionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "work", "decision_type", "decision_summary", "decided_by",
-                    "decided_at")
+    list_display = ("id", "work", "decision_type", "decision_summary", "decided_by", "decided_at")
     list_select_related = ("work",)
     list_filter = ("decision_type",)
     search_fields = ("id", "decision_summary", "decided_by", "lease_id")
@@ -107,8 +137,16 @@ class CompiledContractAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Lease)
 class LeaseAdmin(ReadOnlyAdmin):
-    list_display = ("id", "resource_type", "resource_id", "mode", "worker_id", "acquired_at",
-                    "expires_at", "released_at")
+    list_display = (
+        "id",
+        "resource_type",
+        "resource_id",
+        "mode",
+        "worker_id",
+        "acquired_at",
+        "expires_at",
+        "released_at",
+    )
     list_filter = ("mode", "resource_type", ("released_at", admin.EmptyFieldListFilter))
     search_fields = ("id", "resource_id", "worker_id")
     ordering = ("-acquired_at", "id")

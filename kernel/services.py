@@ -300,46 +300,59 @@ def _insert_for_attempt(cursor, actor: Actor, attempt_id: str, table: str, row: 
     }
 
 
-def record_evidence(actor: Actor, attempt_id: str, fields: dict) -> dict:
-    """Typed, hashed evidence for the caller's active attempt (append-only)."""
-    now = utc_now()
+def _record_for_attempt(
+    actor: Actor,
+    attempt_id: str,
+    fields: dict,
+    *,
+    table: str,
+    id_prefix: str,
+    resource_type: str,
+    audited: tuple[str, ...],
+) -> dict:
+    """Append one row tied to the caller's active attempt, with its audit row."""
     row = {
-        "id": new_id("evd"),
+        "id": new_id(id_prefix),
         **fields,
         "created_by": actor.identity,
-        "created_at": format_timestamp(now),
+        "created_at": format_timestamp(utc_now()),
     }
     with transaction.atomic(), sqlite_cursor() as cursor:
-        evidence = _insert_for_attempt(cursor, actor, attempt_id, "evidence", row)
+        record = _insert_for_attempt(cursor, actor, attempt_id, table, row)
         audit.record(
             actor.identity,
-            "evidence",
-            evidence["id"],
+            resource_type,
+            record["id"],
             "create",
-            new={k: evidence[k] for k in ("work_id", "attempt_id", "evidence_type", "sha256")},
+            new={k: record.get(k) for k in audited},
         )
-    return evidence
+    return record
+
+
+def record_evidence(actor: Actor, attempt_id: str, fields: dict) -> dict:
+    """Typed, hashed evidence for the caller's active attempt (append-only)."""
+    return _record_for_attempt(
+        actor,
+        attempt_id,
+        fields,
+        table="evidence",
+        id_prefix="evd",
+        resource_type="evidence",
+        audited=("work_id", "attempt_id", "evidence_type", "sha256"),
+    )
 
 
 def register_outcome(actor: Actor, attempt_id: str, fields: dict) -> dict:
     """A deliverable of the caller's active attempt, in ``kernel_outcomes`` (append-only)."""
-    now = utc_now()
-    row = {
-        "id": new_id("out"),
-        **fields,
-        "created_by": actor.identity,
-        "created_at": format_timestamp(now),
-    }
-    with transaction.atomic(), sqlite_cursor() as cursor:
-        outcome = _insert_for_attempt(cursor, actor, attempt_id, "kernel_outcomes", row)
-        audit.record(
-            actor.identity,
-            "kernel_outcome",
-            outcome["id"],
-            "create",
-            new={k: outcome.get(k) for k in ("work_id", "attempt_id", "outcome_type", "path")},
-        )
-    return outcome
+    return _record_for_attempt(
+        actor,
+        attempt_id,
+        fields,
+        table="kernel_outcomes",
+        id_prefix="out",
+        resource_type="kernel_outcome",
+        audited=("work_id", "attempt_id", "outcome_type", "path"),
+    )
 
 
 def _check_decision_refs(fields: dict) -> None:

@@ -42,8 +42,7 @@ class Timeline:
 
 def attempt_timeline(item: RoadmapItem) -> Timeline:
     entries = {
-        attempt.id: TimelineEntry(attempt)
-        for attempt in item.attempts.order_by("started_at", "id")
+        attempt.id: TimelineEntry(attempt) for attempt in item.attempts.order_by("started_at", "id")
     }
     for entry in entries.values():
         previous = entries.get(entry.attempt.handoff_from_attempt_id)

@@ -199,8 +199,8 @@ SPECTACULAR_SETTINGS = {
         "**Auth**: `Authorization: Bearer <token>` (`python manage.py create_agent NAME` "
         "prints one), or a staff admin session. Your identity (`agent:NAME` / `user:NAME`) is "
         "what the API records as worker, author and actor.\n\n"
-        "**Errors** all look like `{\"error\": {\"status\", \"code\", \"message\", "
-        "\"fields\"?, \"details\"?}}`. A database rule's refusal is 409 with code "
+        '**Errors** all look like `{"error": {"status", "code", "message", '
+        '"fields"?, "details"?}}`. A database rule\'s refusal is 409 with code '
         "`kernel_rule` and the rule's exact message; `details` says what to do about it.\n\n"
         "**Retries**: send `Idempotency-Key` on any POST; the same key and body replays the "
         "first successful response, another body with the same key gets 422."

@@ -45,9 +45,7 @@ class VersionHistoryMixin:
         domains = self.terminology_fields(self.model)
         names = terminology.display_names_by_domain(*domains.values())
         labels = {field: names[domain] for field, domain in domains.items()}
-        entries = version_timeline(
-            self.history_entity_type, obj.pk, titles=titles, labels=labels
-        )
+        entries = version_timeline(self.history_entity_type, obj.pk, titles=titles, labels=labels)
         return render_to_string("admin/includes/version_history.html", {"entries": entries})
 
 
@@ -68,8 +66,15 @@ class ReleaseInline(ContractTabularInline):
 
 class ComplianceResultInline(ReadOnlyTabularInline):
     model = models.ComplianceResult
-    fields = ("standard", "entity_type", "entity_id", "result", "result_value", "checked_by",
-              "checked_at")
+    fields = (
+        "standard",
+        "entity_type",
+        "entity_id",
+        "result",
+        "result_value",
+        "checked_by",
+        "checked_at",
+    )
     ordering = ("-checked_at", "-id")
 
     def get_queryset(self, request):
@@ -116,8 +121,7 @@ class ProductAdmin(VersionHistoryMixin, ContractAdmin):
 @admin.register(models.Feature)
 class FeatureAdmin(VersionHistoryMixin, ContractAdmin):
     history_entity_type = "feature"
-    list_display = ("id", "name", "product", "status_key", "version", "introduced_in",
-                    "updated_at")
+    list_display = ("id", "name", "product", "status_key", "version", "introduced_in", "updated_at")
     list_select_related = ("product",)
     list_filter = ("status_key",)
     search_fields = ("id", "name", "product__name")
@@ -127,8 +131,15 @@ class FeatureAdmin(VersionHistoryMixin, ContractAdmin):
 
 @admin.register(models.Release)
 class ReleaseAdmin(ContractAdmin):
-    list_display = ("id", "name", "product", "type_key", "status_key", "target_date",
-                    "published_at")
+    list_display = (
+        "id",
+        "name",
+        "product",
+        "type_key",
+        "status_key",
+        "target_date",
+        "published_at",
+    )
     list_select_related = ("product",)
     list_filter = ("type_key", "status_key")
     search_fields = ("id", "name", "product__name")
@@ -140,8 +151,17 @@ class ReleaseAdmin(ContractAdmin):
 @admin.register(models.ChangeRequest)
 class ChangeRequestAdmin(VersionHistoryMixin, ContractAdmin):
     history_entity_type = "cr"
-    list_display = ("id", "title", "status_key", "type_key", "size", "owner", "product",
-                    "target_version", "updated_at")
+    list_display = (
+        "id",
+        "title",
+        "status_key",
+        "type_key",
+        "size",
+        "owner",
+        "product",
+        "target_version",
+        "updated_at",
+    )
     list_select_related = ("product",)
     list_filter = ("status_key", "type_key", "size")
     search_fields = ("id", "title", "owner", "target_version")
@@ -153,8 +173,17 @@ class ChangeRequestAdmin(VersionHistoryMixin, ContractAdmin):
 @admin.register(models.Bug)
 class BugAdmin(VersionHistoryMixin, ContractAdmin):
     history_entity_type = "bug"
-    list_display = ("id", "title", "feature", "feature_version", "severity_key", "status_key",
-                    "assigned_to", "fix_cr", "updated_at")
+    list_display = (
+        "id",
+        "title",
+        "feature",
+        "feature_version",
+        "severity_key",
+        "status_key",
+        "assigned_to",
+        "fix_cr",
+        "updated_at",
+    )
     list_select_related = ("feature", "fix_cr")
     list_filter = ("severity_key", "status_key")
     search_fields = ("id", "title", "assigned_to", "reported_by", "feature__name")
@@ -173,8 +202,15 @@ class StandardAdmin(ContractAdmin):
 
 @admin.register(models.CharterDoc)
 class CharterDocAdmin(ContractAdmin):
-    list_display = ("id", "doc_type_key", "version", "title", "is_active", "approved_by",
-                    "approved_at")
+    list_display = (
+        "id",
+        "doc_type_key",
+        "version",
+        "title",
+        "is_active",
+        "approved_by",
+        "approved_at",
+    )
     list_filter = ("doc_type_key", "is_active")
     search_fields = ("id", "title", "version")
     ordering = ("doc_type_key", "-created_at")
@@ -185,8 +221,16 @@ class CharterDocAdmin(ContractAdmin):
 
 @admin.register(models.ComplianceResult)
 class ComplianceResultAdmin(ReadOnlyAdmin):
-    list_display = ("id", "standard", "entity_type", "entity_id", "release", "result",
-                    "checked_by", "checked_at")
+    list_display = (
+        "id",
+        "standard",
+        "entity_type",
+        "entity_id",
+        "release",
+        "result",
+        "checked_by",
+        "checked_at",
+    )
     list_select_related = ("standard", "release")
     list_filter = ("result", "entity_type")
     search_fields = ("entity_id", "standard__name", "release__name", "checked_by")

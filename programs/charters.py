@@ -16,9 +16,7 @@ def save_charter_doc(doc: CharterDoc, *, update_fields=None) -> None:
     """Save ``doc``; if it is an active, live, existing doc, deactivate its rival first."""
     with transaction.atomic():
         if doc.is_active and doc.deleted_at is None and not doc._state.adding:
-            rivals = CharterDoc.objects.live().filter(
-                doc_type_key=doc.doc_type_key, is_active=True
-            )
+            rivals = CharterDoc.objects.live().filter(doc_type_key=doc.doc_type_key, is_active=True)
             for rival in rivals.exclude(pk=doc.pk):
                 rival.is_active = False
                 rival.save(update_fields=["is_active"])

@@ -30,8 +30,17 @@ class RoadmapAssignmentInline(ContractTabularInline):
 class RoadmapItemAdmin(VersionHistoryMixin, ContractAdmin):
     history_entity_type = "roadmap_item"
     terminology_domains = {"item_type": "roadmap_item_type"}
-    list_display = ("id", "title", "phase_key", "status_key", "item_type", "owner", "rank",
-                    "target_date", "updated_at")
+    list_display = (
+        "id",
+        "title",
+        "phase_key",
+        "status_key",
+        "item_type",
+        "owner",
+        "rank",
+        "target_date",
+        "updated_at",
+    )
     list_filter = ("phase_key", "status_key", "item_type")
     search_fields = ("id", "title", "owner", "external_id")
     autocomplete_fields = ("feature", "cr")
@@ -51,8 +60,14 @@ class RoadmapAssignmentAdmin(ContractAdmin):
 
 @admin.register(models.AssignmentPrerequisite)
 class AssignmentPrerequisiteAdmin(ReadOnlyAdmin):
-    list_display = ("id", "source_assignment", "prerequisite_item", "depth", "surfaced_at",
-                    "resolved_at")
+    list_display = (
+        "id",
+        "source_assignment",
+        "prerequisite_item",
+        "depth",
+        "surfaced_at",
+        "resolved_at",
+    )
     list_select_related = ("source_assignment", "prerequisite_item")
     list_filter = (("resolved_at", admin.EmptyFieldListFilter),)
     search_fields = ("prerequisite_item__id", "prerequisite_item__title")
@@ -61,8 +76,7 @@ class AssignmentPrerequisiteAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Claim)
 class ClaimAdmin(ContractAdmin):
-    list_display = ("id", "page", "claim_type", "test_status", "test_function",
-                    "last_verified_at")
+    list_display = ("id", "page", "claim_type", "test_status", "test_function", "last_verified_at")
     list_filter = ("claim_type", "test_status", "page")
     search_fields = ("id", "claim_text", "page", "test_function")
     ordering = ("page", "id")
@@ -70,8 +84,16 @@ class ClaimAdmin(ContractAdmin):
 
 @admin.register(models.PlanEvent)
 class PlanEventAdmin(ReadOnlyAdmin):
-    list_display = ("event_id", "ts", "actor", "actor_type", "source", "event_type", "item_id",
-                    "process_result")
+    list_display = (
+        "event_id",
+        "ts",
+        "actor",
+        "actor_type",
+        "source",
+        "event_type",
+        "item_id",
+        "process_result",
+    )
     list_filter = ("actor_type", "source", "event_type", "process_result")
     search_fields = ("event_id", "idempotency_key", "item_id", "external_id", "actor")
     ordering = ("-received_at",)
@@ -79,8 +101,15 @@ class PlanEventAdmin(ReadOnlyAdmin):
 
 @admin.register(models.DeploymentEvent)
 class DeploymentEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "target", "version", "status", "triggered_by", "created_at",
-                    "completed_at")
+    list_display = (
+        "id",
+        "target",
+        "version",
+        "status",
+        "triggered_by",
+        "created_at",
+        "completed_at",
+    )
     list_filter = ("target", "status")
     search_fields = ("version", "triggered_by")
     ordering = ("-id",)

@@ -15,8 +15,14 @@ class TerminologyAdmin(ContractAdmin):
     keys (RULES.md 1.5).
     """
 
-    list_display = ("domain", "internal_key", "display_name", "sort_order", "deprecated_at",
-                    "replaced_by")
+    list_display = (
+        "domain",
+        "internal_key",
+        "display_name",
+        "sort_order",
+        "deprecated_at",
+        "replaced_by",
+    )
     list_display_links = ("internal_key",)
     list_filter = ("domain",)
     search_fields = ("domain", "internal_key", "display_name")
@@ -42,8 +48,15 @@ class InstanceConfigAdmin(ContractAdmin):
 
 @admin.register(models.AuditLog)
 class AuditLogAdmin(ReadOnlyAdmin):
-    list_display = ("id", "timestamp", "event_type", "actor", "resource_type", "resource_id",
-                    "action")
+    list_display = (
+        "id",
+        "timestamp",
+        "event_type",
+        "actor",
+        "resource_type",
+        "resource_id",
+        "action",
+    )
     list_filter = ("event_type", "resource_type", "action")
     search_fields = ("actor", "resource_id", "event_type")
     ordering = ("-id",)
@@ -57,16 +70,28 @@ class SchemaVersionAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ResourceQuota)
 class ResourceQuotaAdmin(ReadOnlyAdmin):
-    list_display = ("resource_type", "soft_limit", "hard_limit", "current_usage",
-                    "reset_interval_hours", "last_reset_at")
+    list_display = (
+        "resource_type",
+        "soft_limit",
+        "hard_limit",
+        "current_usage",
+        "reset_interval_hours",
+        "last_reset_at",
+    )
     search_fields = ("resource_type",)
     ordering = ("resource_type",)
 
 
 @admin.register(models.CircuitBreaker)
 class CircuitBreakerAdmin(ReadOnlyAdmin):
-    list_display = ("name", "state", "failure_count", "failure_threshold", "last_failure_at",
-                    "opened_at")
+    list_display = (
+        "name",
+        "state",
+        "failure_count",
+        "failure_threshold",
+        "last_failure_at",
+        "opened_at",
+    )
     list_filter = ("state",)
     search_fields = ("name",)
     ordering = ("name",)

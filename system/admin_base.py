@@ -81,7 +81,7 @@ def display_annotation(field_name: str) -> str:
 
 
 def column_label(model, field_name: str) -> str:
-    """"Status" for ``status_key``: the key suffix is storage detail, not meaning."""
+    """ "Status" for ``status_key``: the key suffix is storage detail, not meaning."""
     return model._meta.get_field(field_name).verbose_name.capitalize().removesuffix(" key")
 
 

@@ -44,6 +44,8 @@ def display_names_by_domain(*domains: str) -> dict[str, dict[str, str]]:
 
 
 def is_valid_key(domain: str, key: str) -> bool:
-    return Terminology.objects.live().filter(
-        domain=domain, internal_key=key, deprecated_at__isnull=True
-    ).exists()
+    return (
+        Terminology.objects.live()
+        .filter(domain=domain, internal_key=key, deprecated_at__isnull=True)
+        .exists()
+    )

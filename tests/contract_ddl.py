@@ -92,9 +92,16 @@ def insert_seed(conn: sqlite3.Connection) -> None:
             "INSERT INTO terminology (id, domain, internal_key, display_name, description, "
             "sort_order, deprecated_at, replaced_by) VALUES (?, ?, ?, ?, ?, ?, "
             "CASE WHEN ? THEN datetime('now') END, ?)",
-            (row["id"], row["domain"], row["internal_key"], row["display_name"],
-             row["description"], row["sort_order"], bool(row.get("deprecated")),
-             row.get("replaced_by")),
+            (
+                row["id"],
+                row["domain"],
+                row["internal_key"],
+                row["display_name"],
+                row["description"],
+                row["sort_order"],
+                bool(row.get("deprecated")),
+                row.get("replaced_by"),
+            ),
         )
     for row in seed["instance_config"]:
         value = row["value"]

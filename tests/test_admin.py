@@ -556,7 +556,7 @@ def test_a_release_shows_its_compliance_results_read_only(lead):
     fill_compliance_results(0, 2)
     page = lead.get(change_url(Release, "REL1"))
     html = page.content.decode()
-    group = html[html.index('id="compliance_results-group"'):]
+    group = html[html.index('id="compliance_results-group"') :]
     assert group.count("<p>Pass</p>") == 2 and "S1 · Tests" in group
     assert 'name="compliance_results-0-result"' not in group  # shown, not editable
     assert 'name="compliance_results-MAX_NUM_FORMS" value="0"' in group  # nothing to add
@@ -583,8 +583,9 @@ def test_cr_dependencies_are_added_changed_and_removed_through_the_cr(lead):
 def test_required_capabilities_are_edited_on_the_work_items_page(lead):
     item("W")
     url = change_url(RoadmapItem, "W")
-    changes = add_inline_row({}, "work_required_capabilities", 0, capability_id="gpu",
-                             required_by="agent:planner")
+    changes = add_inline_row(
+        {}, "work_required_capabilities", 0, capability_id="gpu", required_by="agent:planner"
+    )
     assert submit(lead, url, **changes).status_code == 302
     assert list(WorkRequiredCapability.objects.values_list("work_id", "capability_id")) == [
         ("W", "gpu")

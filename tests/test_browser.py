@@ -25,8 +25,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 REFUSAL = "Cannot start: blocking dependencies not complete"
 
@@ -38,8 +43,9 @@ def page(live_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280,
-                                                                           "height": 900})
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 900}
+        )
         page = context.new_page()
         page.set_default_timeout(15_000)
         yield page
@@ -88,12 +94,24 @@ def test_lead_builds_a_roadmap_and_sees_it(page: Page):
     expect(page.locator("#site-name")).to_be_visible()
     shot(page, "01-admin-home")
 
-    add(page, "/admin/programs/program/add/", {"id": "PRG", "name": "Platform"},
-        selects={"type_key": "software"})
-    add(page, "/admin/programs/product/add/", {"id": "PRD", "name": "Kernel"},
-        autocompletes={"program": "Platform"})
-    add(page, "/admin/programs/feature/add/", {"id": "FTR", "name": "Leases"},
-        autocompletes={"product": "Kernel"})
+    add(
+        page,
+        "/admin/programs/program/add/",
+        {"id": "PRG", "name": "Platform"},
+        selects={"type_key": "software"},
+    )
+    add(
+        page,
+        "/admin/programs/product/add/",
+        {"id": "PRD", "name": "Kernel"},
+        autocompletes={"program": "Platform"},
+    )
+    add(
+        page,
+        "/admin/programs/feature/add/",
+        {"id": "FTR", "name": "Leases"},
+        autocompletes={"product": "Kernel"},
+    )
     add(page, "/admin/programs/changerequest/add/", {"id": "CR-1", "title": "Lease store"})
     page.goto("/admin/programs/changerequest/add/")
     page.fill("#id_id", "CR-2")
@@ -105,8 +123,12 @@ def test_lead_builds_a_roadmap_and_sees_it(page: Page):
     expect(page.locator(".messagelist .success")).to_be_visible()
     assert CrDependency.objects.filter(cr_id="CR-2", depends_on_id="CR-1").exists()
 
-    add(page, "/admin/roadmap/roadmapitem/add/", {"id": "RM-1", "title": "Build the store"},
-        selects={"phase_key": "phase_a"})
+    add(
+        page,
+        "/admin/roadmap/roadmapitem/add/",
+        {"id": "RM-1", "title": "Build the store"},
+        selects={"phase_key": "phase_a"},
+    )
     page.goto("/admin/roadmap/roadmapitem/add/")
     page.fill("#id_id", "RM-2")
     page.fill("#id_title", "Heartbeat on top")

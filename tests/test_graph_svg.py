@@ -113,9 +113,7 @@ def test_arrows_point_from_prerequisite_to_dependent():
 
 def test_items_without_dependencies_go_in_a_grid_below_the_graph():
     nodes = [GraphNode(f"N{i}", "x", "pending") for i in range(10)]
-    svg = render_svg(
-        nodes, [edge("N0", "N1")], href_for=lambda item_id: item_id, status_names={}
-    )
+    svg = render_svg(nodes, [edge("N0", "N1")], href_for=lambda item_id: item_id, status_names={})
     rects = {k: a.find(f"{SVG}rect") for k, a in nodes_of(svg).items()}
     graph_bottom = max(float(rects[k].get("y")) for k in ("N0", "N1"))
     loose_ys = sorted({float(rects[f"N{i}"].get("y")) for i in range(2, 10)})
