@@ -68,3 +68,16 @@ def raw_db(raw_db_path):
     conn.execute("PRAGMA foreign_keys=ON")
     yield conn
     conn.close()
+
+
+def limit_work(conn, instructions: int) -> None:
+    """Abort (``sqlite3.OperationalError: interrupted``) any statement once the connection has
+    run this many SQLite VM instructions in total."""
+    used = 0
+
+    def tick() -> bool:
+        nonlocal used
+        used += 1000
+        return used > instructions
+
+    conn.set_progress_handler(tick, 1000)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import time
 from collections import deque
 
 import pytest
+from conftest import limit_work
 from kernel_rows import (
     OLD,
     add_chain,
@@ -50,19 +50,6 @@ def status(conn, item_id: str) -> str:
 
 def soft_delete(conn, item_id: str) -> None:
     conn.execute("UPDATE roadmap_items SET deleted_at = datetime('now') WHERE id = ?", (item_id,))
-
-
-def limit_work(conn, instructions: int) -> None:
-    """Abort (``sqlite3.OperationalError: interrupted``) any statement once the connection has
-    run this many SQLite VM instructions in total."""
-    used = 0
-
-    def tick() -> bool:
-        nonlocal used
-        used += 1000
-        return used > instructions
-
-    conn.set_progress_handler(tick, 1000)
 
 
 @pytest.fixture(autouse=True)
@@ -193,15 +180,12 @@ def test_graph_walks_do_not_enumerate_paths(raw_db):
     # A path-enumerating walk would run "forever"; make it fail fast instead.
     limit_work(raw_db, 20_000_000)
     pairs = ladder(raw_db, 41)  # 2**40 paths from the top to the bottom layer
-    started = time.perf_counter()
     with raises(CYCLE):
         depend(raw_db, pairs[-1][0], pairs[0][0])
     assignment = assign(raw_db, pairs[0][0])
-    elapsed = time.perf_counter() - started
     raw_db.set_progress_handler(None, 0)
     surfaced = prerequisites(raw_db, assignment)
     assert surfaced == {item: k for k, pair in enumerate(pairs) if k for item in pair}
-    assert elapsed < 2.0
 
 
 # -- roadmap_status_check_deps -----------------------------------------------------------
