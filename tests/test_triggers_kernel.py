@@ -197,6 +197,9 @@ def test_a_resolved_blocker_no_longer_blocks_claims(raw_db, work):
         "resolution = 'fixed' WHERE id = 'b1'"
     )
     add_attempt(raw_db, "a1", work)
+    assert raw_db.execute("SELECT id FROM attempts WHERE work_id = ?", (work,)).fetchall() == [
+        ("a1",)
+    ]
 
 
 @pytest.mark.parametrize("reason", [None, ""])
@@ -452,6 +455,10 @@ def test_a_lease_expiring_now_is_no_longer_active(raw_db):
         "expires_at) VALUES ('held', 'file', 'res-1', 'exclusive', 'w', 0, datetime('now'))"
     )
     add_lease(raw_db, "new", "exclusive", expires_at=now(raw_db, "+1 hour"))
+    assert raw_db.execute("SELECT id FROM leases ORDER BY id").fetchall() == [
+        ("held",),
+        ("new",),
+    ]
 
 
 def test_leases_write_check_rejects_a_write_over_an_exclusive_lease(raw_db):
