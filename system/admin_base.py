@@ -32,6 +32,7 @@ from django.forms.models import BaseInlineFormSet
 from system import terminology
 from system.db_errors import database_message
 from system.fields import ShortTextField, TerminologyKeyField
+from system.identity import Actor
 from system.models import Terminology
 
 #: Columns the admin fills itself; shown read-only.
@@ -49,8 +50,9 @@ CREATOR_FIELDS = ("created_by", "assigned_by")
 
 
 def actor(request) -> str:
-    """The audit-log style actor string for the logged-in user (RULES.md 1.7)."""
-    return f"user:{request.user.get_username()}"
+    """The logged-in user's identity (``user:NAME``, or ``agent:NAME`` for an agent account),
+    the same string the API writes (RULES.md 1.7)."""
+    return Actor.of(request.user).identity
 
 
 def stamp_actor(obj, request, *, adding: bool) -> list[str]:
