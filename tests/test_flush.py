@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
+from system import audit
+
 
 @pytest.mark.django_db(transaction=True)
 def test_flush_empties_append_only_tables_and_restores_seed():
@@ -15,6 +17,7 @@ def test_flush_empties_append_only_tables_and_restores_seed():
             "VALUES ('test', 'user:t', 'create', 'x')"
         )
         cursor.execute("DELETE FROM terminology WHERE domain = 'plane'")
+    cached_before = audit.instance_id()
 
     call_command("flush", interactive=False, verbosity=0)
 
@@ -25,6 +28,12 @@ def test_flush_empties_append_only_tables_and_restores_seed():
         assert cursor.fetchone() == (76,)
         cursor.execute("SELECT count(*) FROM schema_version")
         assert cursor.fetchone() == (20,)
+        cursor.execute("SELECT value FROM instance_config WHERE key = 'instance_id'")
+        (reseeded,) = cursor.fetchone()
+    # The re-seed made a new instance_id; audit rows must carry it, not the cached old one.
+    assert reseeded != cached_before
+    assert audit.instance_id() == reseeded
+    with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_log (event_type, actor, action, instance_id) "
             "VALUES ('test', 'user:t', 'create', 'x')"

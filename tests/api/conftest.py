@@ -7,16 +7,6 @@ import pytest
 from api_support import ApiClient, make_user
 
 from roadmap.models import RoadmapDependency, RoadmapItem
-from system import audit
-
-
-@pytest.fixture(autouse=True)
-def _fresh_instance_id():
-    """A flush between transactional tests re-seeds ``instance_config`` with a new
-    instance_id; production never changes it, so the per-process cache must forget it."""
-    audit.instance_id.cache_clear()
-    yield
-    audit.instance_id.cache_clear()
 
 
 @pytest.fixture
