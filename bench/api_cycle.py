@@ -41,14 +41,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-PRAGMAS = [
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=30000",
-    "PRAGMA cache_size=-64000",
-    "PRAGMA temp_store=MEMORY",
-]
 SHA = "ab" * 32
 GOAL_SERVICE_RATIO = 0.30
 GOAL_HTTP4_CYCLES = 170.0
@@ -172,8 +164,11 @@ def in_process_child(raw_db: str, cycles: int) -> None:
 
     actor = Actor(identity="agent:bench0")
     evidence = {"evidence_type": "test_result", "uri": "bench://service", "sha256": SHA}
+    from django.conf import settings
+
+    # The raw connection gets exactly the app's PRAGMAs, so (a) and (b) differ only in code.
     conn = sqlite3.connect(raw_db, isolation_level=None)
-    for pragma in PRAGMAS:
+    for pragma in settings.DATABASES["default"]["OPTIONS"]["init_command"].split(";"):
         conn.execute(pragma)
     runs = {"raw": ([], 0.0), "service": ([], 0.0)}
     for first in range(0, cycles, BATCH):
