@@ -23,8 +23,8 @@ migrate: $(STAMP)
 run: migrate
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## The whole test suite (needs Chromium for the browser tests: `make browser-deps`).
-test: $(STAMP)
+## The whole test suite; installs Debian's Chromium for the browser test first if missing.
+test: $(STAMP) browser-deps
 	$(PY) -m pytest
 
 ## Load the contract's optional demo programs/products/features/standards.
@@ -47,9 +47,16 @@ check-contract-adopted: $(STAMP)
 	  && MOTUS_DB_PATH=$$tmp/coordination.db $(PY) manage.py migrate --noinput -v0 \
 	  && python3 ../shared/contract/check_schema.py $$tmp/coordination.db --seed --allow-upstream-runtime
 
-## Debian's Chromium for the browser tests (root, as on CI).
+## Debian's Chromium for the browser tests: installed with apt-get when run as root; otherwise
+## stops at once with the one command to run.
 browser-deps:
-	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser test needs Debian's Chromium: run 'sudo apt-get install chromium', then make test again." >&2; \
+	    exit 1; \
+	  fi; }
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.conf import settings
 from django.db import transaction
 
-from system import audit
+from system import audit, policy
 from system.errors import Conflict, Forbidden, Invalid, NotFound
 from system.fields import format_timestamp, utc_now
 from system.identity import Actor
@@ -22,7 +23,9 @@ from system.ids import new_id
 from system.sql import sqlite_cursor
 
 DEFAULT_TTL_SECONDS = 900
-MAX_TTL_SECONDS = 7 * 24 * 3600
+
+#: Work items are leased by claiming them (the claim's lease belongs to its attempt).
+WORK_LEASE_TYPE = "work_item"
 
 LEASE_COLUMNS = (
     "id",
@@ -68,11 +71,17 @@ def append_event(cursor, lease_id: str, event_type: str, payload: dict, now: dt.
 # Leases.
 
 
+def max_ttl_seconds() -> int:
+    """``MOTUS_MAX_LEASE_TTL_SECONDS``: no lease, a claim's or a bare one, lasts longer."""
+    return settings.MOTUS_MAX_LEASE_TTL_SECONDS
+
+
 def check_ttl(ttl_seconds: int) -> int:
-    if not 1 <= ttl_seconds <= MAX_TTL_SECONDS:
+    limit = max_ttl_seconds()
+    if not 1 <= ttl_seconds <= limit:
         raise Invalid(
             "Invalid TTL.",
-            details={"fields": {"ttl_seconds": [f"Must be 1 to {MAX_TTL_SECONDS} seconds."]}},
+            details={"fields": {"ttl_seconds": [f"Must be 1 to {limit} seconds."]}},
         )
     return ttl_seconds
 
@@ -150,6 +159,20 @@ def lease_is_active(released_at, expires_at: str, now: dt.datetime | None = None
 def acquire_lease(
     actor: Actor, *, resource_type: str, resource_id: str, mode: str, ttl_seconds: int
 ) -> dict:
+    """A bare lease (``hold_lease``): on anything but a work item, which is leased by
+    claiming it, so that a lease can never keep work from being claimed unseen."""
+    policy.require(actor, policy.HOLD_LEASE, "Your role may not hold leases.")
+    if resource_type == WORK_LEASE_TYPE:
+        raise Invalid(
+            "Work items are leased by claiming them.",
+            details={
+                "fields": {
+                    "resource_type": [
+                        "Claim the item (POST /api/v1/work/{id}/claim/) instead of leasing it."
+                    ]
+                }
+            },
+        )
     check_ttl(ttl_seconds)
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
@@ -212,15 +235,17 @@ def heartbeat_lease(actor: Actor, lease_id: str, ttl_seconds: int | None = None)
 
 
 def release_lease(actor: Actor, lease_id: str, *, reason: str = "", force: bool = False) -> dict:
-    """The holder releases its lease; staff may force-release anyone's, with a reason.
+    """The holder releases its lease; a lead (``force_release_lease``) may force-release
+    anyone's, with a reason.
 
     A claim's lease belongs to its attempt: the holder releases the attempt instead.
     """
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         if force:
-            if not actor.is_staff:
-                raise Forbidden("Only staff may force-release a lease.")
+            policy.require(
+                actor, policy.FORCE_RELEASE_LEASE, "Only a lead may force-release a lease."
+            )
             if not reason.strip():
                 raise Invalid(
                     "A reason is required.",

@@ -76,6 +76,10 @@ class Attempt(ContractModel):
 
     class Meta:
         db_table = "attempts"
+        permissions = [
+            ("claim_work", "Can claim ready work and act on own attempts"),
+            ("expire_attempt", "Can end anyone's stale attempt"),
+        ]
         indexes = [
             models.Index(fields=["work"], name="idx_attempts_work"),
             models.Index(fields=["worker_id"], name="idx_attempts_worker"),
@@ -166,6 +170,9 @@ class Decision(ContractModel):
 
     class Meta:
         db_table = "decisions"
+        permissions = [
+            ("review_work", "Can record governance decisions and resolve others' blockers"),
+        ]
         indexes = [
             models.Index(fields=["work"], name="idx_decisions_work"),
             models.Index(fields=["decision_type"], name="idx_decisions_type"),
@@ -597,6 +604,10 @@ class Lease(ContractModel):
 
     class Meta:
         db_table = "leases"
+        permissions = [
+            ("hold_lease", "Can hold bare leases"),
+            ("force_release_lease", "Can force-release anyone's lease"),
+        ]
         indexes = [
             models.Index(fields=["resource_type", "resource_id"], name="idx_leases_resource"),
             models.Index(fields=["worker_id"], name="idx_leases_worker"),

@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from kernel.leases import (
     DEFAULT_TTL_SECONDS,
     LEASE_COLUMNS,
+    WORK_LEASE_TYPE,
     canonical_json,
     check_ttl,
     heartbeat_lease,
@@ -27,17 +28,18 @@ from kernel.leases import (
     release_leases,
     row_dict,
 )
-from kernel.models import Decision
-from roadmap.queries import unmet_prerequisites
-from system import audit
+from kernel.models import Attempt, Decision, Lease
+from roadmap.queries import open_blocking_dependencies, unmet_prerequisites
+from system import audit, policy
 from system.errors import Conflict, Forbidden, Invalid, NotFound
 from system.fields import format_timestamp, utc_now
 from system.identity import Actor
 from system.ids import new_id
 from system.sql import sqlite_cursor
 
-#: The lease a claim takes on its work item, tied to the attempt (``leases.attempt_id``).
-WORK_LEASE_TYPE = "work_item"
+#: Statuses no trigger guards that a claim must not leave: waiting for a reviewer, or put off.
+UNCLAIMABLE_STATUSES = ("review", "deferred")
+
 
 #: disposition → (item status after it, status of the caller's implementer assignment)
 RELEASE_EFFECTS = {
@@ -190,10 +192,18 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
     (refused while blocking dependencies are open), the caller's active ``implementer``
     assignment, and an exclusive ``work_item`` lease tied to the attempt.
     """
+    policy.require(actor, policy.CLAIM_WORK, "Your role may not claim work.")
     check_ttl(ttl_seconds)
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         item, contract_hash, compiled = _compile_contract(cursor, work_id)
+        if item["status"] in UNCLAIMABLE_STATUSES:
+            # (Blocked, in-progress and completed items meet the triggers' own refusals.)
+            raise Conflict(
+                f"Item {work_id} is {item['status']}: it cannot be claimed.",
+                code="not_claimable",
+                details={"status": item["status"]},
+            )
         _store_contract(cursor, contract_hash, compiled, now)
         attempt = dict.fromkeys(_ATTEMPT_COLUMNS) | {
             "id": new_id("att"),
@@ -206,6 +216,7 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
         _insert_attempt(cursor, attempt)
         _set_item_status(cursor, work_id, "in_progress", now)
         _activate_implementer(cursor, work_id, actor.identity, actor.identity, now)
+        _refuse_if_leased(cursor, work_id, now)
         lease = insert_lease(
             cursor,
             worker_id=actor.identity,
@@ -234,6 +245,26 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
     }
 
 
+def _refuse_if_leased(cursor, work_id: str, now) -> None:
+    """A work item leased by someone else (e.g. claimed with the `motus` tool, which takes a
+    lease without an attempt): the lease trigger would refuse the claim; say who holds it
+    and until when."""
+    cursor.execute(
+        "SELECT id, worker_id, expires_at FROM leases WHERE resource_type = ?"
+        " AND resource_id = ? AND released_at IS NULL AND expires_at > ? ORDER BY expires_at",
+        [WORK_LEASE_TYPE, work_id, format_timestamp(now)],
+    )
+    held = [row_dict(("lease_id", "worker_id", "expires_at"), row) for row in cursor.fetchall()]
+    if held:
+        holders = ", ".join(f"{h['worker_id']} until {h['expires_at']} UTC" for h in held)
+        raise Conflict(
+            "KERNEL: Cannot acquire exclusive lease - resource has active leases "
+            f"(held by {holders})",
+            code="kernel_rule",
+            details={"leases": held},
+        )
+
+
 #: The attempt's unreleased lease (correlated on ``a``, an ``attempts`` row).
 _CURRENT_LEASE_SQL = (
     "(SELECT l.id FROM leases l WHERE l.attempt_id = a.id AND l.released_at IS NULL"
@@ -260,7 +291,14 @@ def get_attempt(attempt_id: str, cursor=None) -> dict:
     return row_dict((*_ATTEMPT_COLUMNS, "lease_id"), row)
 
 
+def _require_worker(actor: Actor) -> None:
+    """Acting on one's own attempt still takes the role that claims work (a role taken away
+    mid-attempt stops the work)."""
+    policy.require(actor, policy.CLAIM_WORK, "Your role may not work on items.")
+
+
 def _own_active_attempt(cursor, actor: Actor, attempt_id: str) -> dict:
+    _require_worker(actor)
     attempt = get_attempt(attempt_id, cursor)
     if attempt["worker_id"] != actor.identity:
         raise Forbidden(f"Attempt {attempt_id} belongs to {attempt['worker_id']}.")
@@ -311,6 +349,7 @@ def _record_for_attempt(
     audited: tuple[str, ...],
 ) -> dict:
     """Append one row tied to the caller's active attempt, with its audit row."""
+    _require_worker(actor)
     row = {
         "id": new_id(id_prefix),
         **fields,
@@ -371,25 +410,62 @@ def _check_decision_refs(fields: dict) -> None:
         raise Invalid("Unknown decision.", details={"fields": unknown})
 
 
+def _implementer(cursor, work_id: str) -> str | None:
+    """Whose work the item is: the worker of its active attempt, else of its latest one."""
+    cursor.execute(
+        "SELECT worker_id FROM attempts WHERE work_id = ?"
+        " ORDER BY ended_at IS NULL DESC, started_at DESC, rowid DESC LIMIT 1",
+        [work_id],
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+#: review decision → the item's status after it
+REVIEW_EFFECTS = {"review_passed": "completed", "review_rejected": "pending"}
+
+
 def record_decision(
     actor: Actor, fields: dict, *, attempt_id: str | None = None, work_id: str | None = None
 ) -> dict:
     """An append-only decision, by the caller: on the caller's active attempt, or on a work
-    item (e.g. a waiver that lets a blocker be resolved). Corrections supersede."""
+    item. Corrections supersede.
+
+    Governance decisions (``policy.GOVERNANCE_DECISIONS``: a ``waiver`` that lets a blocker
+    be resolved, approvals, reviews) need the reviewer role and are never about one's own
+    work. A review decides an item in ``review``: ``review_passed`` completes it (and the
+    reviewer's assignment), ``review_rejected`` sends it back to ``pending`` with the
+    decision as feedback for the next claimer."""
+    decision_type = fields["decision_type"]
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         if attempt_id:
             attempt = _own_active_attempt(cursor, actor, attempt_id)
             work_id = attempt["work_id"]
+            implementer = actor.identity
         elif work_id:
             cursor.execute(
-                "SELECT 1 FROM roadmap_items WHERE id = ? AND deleted_at IS NULL", [work_id]
+                "SELECT status_key FROM roadmap_items WHERE id = ? AND deleted_at IS NULL",
+                [work_id],
             )
-            if cursor.fetchone() is None:
+            item = cursor.fetchone()
+            if item is None:
                 raise Invalid(
                     "Unknown item.",
                     details={"fields": {"work_id": [f"No roadmap item {work_id!r}."]}},
                 )
+            implementer = _implementer(cursor, work_id)
+        else:
+            implementer = None
+        policy.require_decision_authority(actor, decision_type, implementer=implementer)
+        if decision_type in REVIEW_EFFECTS:
+            if attempt_id or item[0] != "review":
+                raise Conflict(
+                    f"Only an item in review takes a {decision_type} decision"
+                    + (f"; {work_id} is {item[0]}." if not attempt_id else "."),
+                    code="not_in_review",
+                )
+            _require_review_outcome_allowed(decision_type, work_id)
         _check_decision_refs(fields)
         decision = {
             "id": new_id("dec"),
@@ -415,7 +491,50 @@ def record_decision(
                 for k in ("work_id", "attempt_id", "decision_type", "supersedes_decision_id")
             },
         )
+        if decision_type in REVIEW_EFFECTS:
+            _apply_review(cursor, actor, work_id, decision_type, now)
     return decision
+
+
+def _require_review_outcome_allowed(decision_type: str, work_id: str) -> None:
+    if decision_type == "review_passed" and open_blocking_dependencies(work_id):
+        raise Conflict(
+            f"Cannot complete {work_id}: blocking dependencies not complete.",
+            code="prerequisites_open",
+            details={"open_dependencies": open_blocking_dependencies(work_id)},
+        )
+
+
+def _apply_review(cursor, actor: Actor, work_id: str, decision_type: str, now) -> None:
+    status = REVIEW_EFFECTS[decision_type]
+    _set_item_status(cursor, work_id, status, now, only_from="review")
+    cursor.execute(
+        "UPDATE roadmap_assignments SET status = 'completed', completed_at = ?"
+        " WHERE item_id = ? AND agent_id = ? AND role = 'reviewer'"
+        " AND status IN ('assigned', 'active')",
+        [format_timestamp(now), work_id, actor.identity],
+    )
+    audit.record(
+        actor.identity,
+        "roadmap_item",
+        work_id,
+        decision_type,
+        old={"status_key": "review"},
+        new={"status_key": status},
+    )
+
+
+def _needs_review(cursor, work_id: str, implementer: str) -> bool:
+    """A completion waits for a reviewer when the item has an open reviewer assignment (of
+    someone else) or the instance setting ``review_required`` is ``true``."""
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM roadmap_assignments WHERE item_id = ?"
+        "   AND role = 'reviewer' AND status IN ('assigned', 'active') AND agent_id != ?)"
+        " OR EXISTS (SELECT 1 FROM instance_config WHERE key = 'review_required'"
+        "   AND lower(value) IN ('true', '1', 'yes'))",
+        [work_id, implementer],
+    )
+    return bool(cursor.fetchone()[0])
 
 
 def release(actor: Actor, attempt_id: str, disposition: str, notes: str | None = None) -> dict:
@@ -423,12 +542,19 @@ def release(actor: Actor, attempt_id: str, disposition: str, notes: str | None =
 
     ``completed`` needs evidence and ``blocked`` an open blocker on the attempt (the attempt
     triggers say so otherwise). ``completed`` completes the item, which makes its dependents
-    ready; ``failed`` and ``handed_off`` put it back to ``pending`` for anyone to claim;
+    ready, or puts it in ``review`` when it needs a reviewer (:func:`_needs_review`);
+    ``failed`` and ``handed_off`` put it back to ``pending`` for anyone to claim;
     ``blocked`` marks it blocked until its blockers are resolved.
     """
+    _require_worker(actor)
     item_status, assignment_status = RELEASE_EFFECTS[disposition]
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
+        if disposition == "completed":
+            cursor.execute("SELECT work_id FROM attempts WHERE id = ?", [attempt_id])
+            row = cursor.fetchone()
+            if row and _needs_review(cursor, row[0], actor.identity):
+                item_status = "review"
         # One conditional UPDATE: the attempt triggers check evidence / blockers here.
         cursor.execute(
             "UPDATE attempts AS a SET outcome = ?, ended_at = ?, notes = COALESCE(?, notes)"
@@ -475,28 +601,13 @@ def heartbeat_attempt(actor: Actor, attempt_id: str, ttl_seconds: int | None = N
     return heartbeat_lease(actor, attempt["lease_id"], ttl_seconds)
 
 
-def _worker_of(identity: str) -> Actor:
-    """The Actor named by an identity string (``agent:NAME`` or ``user:NAME``) that exists."""
-    kind, _, username = identity.partition(":")
-    if kind not in ("agent", "user") or not username:
-        raise Invalid(
-            "Unknown worker.",
-            details={"fields": {"to_worker": ["Use agent:NAME or user:NAME."]}},
-        )
-    if not User.objects.filter(username=username, is_active=True).exists():
-        raise Invalid(
-            "Unknown worker.", details={"fields": {"to_worker": [f"No user {username!r}."]}}
-        )
-    return Actor(identity=identity)
-
-
 def handoff(
     actor: Actor, attempt_id: str, to_worker: str, reason: str, ttl_seconds: int | None = None
 ) -> dict:
     """End the caller's attempt as ``handed_off`` and open one for ``to_worker`` with the
     same contract; the lease and the implementer assignment move with it. The reason is
     required by ``attempts_handoff_requires_reason``."""
-    successor = _worker_of(to_worker)
+    successor = policy.acting_identity(to_worker, field="to_worker", permission=policy.CLAIM_WORK)
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         attempt = _own_active_attempt(cursor, actor, attempt_id)
@@ -571,13 +682,17 @@ _BLOCKER_COLUMNS = (
 def raise_blocker(
     actor: Actor, fields: dict, *, work_id: str | None = None, attempt_id: str | None = None
 ) -> dict:
-    """Open a blocker on a work item (or on the caller's active attempt, and so its item)."""
+    """Open a blocker on a live work item (or on the caller's active attempt, and so its
+    item)."""
+    policy.require(actor, policy.CLAIM_WORK, "Your role may not raise blockers.")
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         if attempt_id:
             work_id = _own_active_attempt(cursor, actor, attempt_id)["work_id"]
         else:
-            cursor.execute("SELECT 1 FROM roadmap_items WHERE id = ?", [work_id])
+            cursor.execute(
+                "SELECT 1 FROM roadmap_items WHERE id = ? AND deleted_at IS NULL", [work_id]
+            )
             if cursor.fetchone() is None:
                 raise Invalid(
                     "Unknown item.",
@@ -608,19 +723,43 @@ def raise_blocker(
     return blocker
 
 
-def resolve_blocker(actor: Actor, blocker_id: str, resolution: str) -> dict:
+def resolve_blocker(actor: Actor, blocker_id: str, resolution: str, *, waive: bool = False) -> dict:
     """Resolve in one UPDATE; the triggers require a resolution text and evidence or a waiver
-    newer than the blocker, and refuse a second resolution. A blocked item whose last
+    newer than the blocker, and refuse a second resolution. ``waive``: first record a
+    ``waiver`` decision on the item with the resolution as its rationale (a reviewer's or
+    lead's call, in the same transaction): how a lead unblocks an item from the admin.
+
+    Resolving one's own blocker (raised by the caller, or on the caller's attempt) takes
+    ``claim_work``; anybody else's takes the reviewer role. A blocked item whose last
     blocker this was, with no active attempt, goes back to ``pending`` (ready again)."""
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(_BLOCKER_COLUMNS)} FROM blockers WHERE id = ?", [blocker_id]
+            f"SELECT {', '.join('b.' + c for c in _BLOCKER_COLUMNS)}, a.worker_id"
+            " FROM blockers b LEFT JOIN attempts a ON a.id = b.attempt_id WHERE b.id = ?",
+            [blocker_id],
         )
         row = cursor.fetchone()
         if row is None:
             raise NotFound(f"No blocker {blocker_id!r}.")
-        blocker = row_dict(_BLOCKER_COLUMNS, row)
+        blocker = row_dict(_BLOCKER_COLUMNS, row[:-1])
+        attempt_worker = row[-1]
+        policy.require_blocker_resolver(
+            actor,
+            blocker_id=blocker_id,
+            raised_by=blocker["created_by"],
+            attempt_worker=attempt_worker,
+        )
+        if waive:
+            record_decision(
+                actor,
+                {
+                    "decision_type": "waiver",
+                    "decision_summary": f"Waived blocker {blocker_id}: {blocker['title']}",
+                    "rationale": resolution,
+                },
+                work_id=blocker["work_id"],
+            )
         cursor.execute(
             "UPDATE blockers SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?",
             [format_timestamp(now), actor.identity, resolution, blocker_id],
@@ -640,7 +779,7 @@ def resolve_blocker(actor: Actor, blocker_id: str, resolution: str) -> dict:
             blocker_id,
             "resolve",
             old={"resolved_at": None},
-            new={"resolution": resolution},
+            new={"resolution": resolution, "waived": waive},
         )
     blocker.update(
         resolved_at=format_timestamp(now), resolved_by=actor.identity, resolution=resolution
@@ -672,8 +811,10 @@ def end_stale_attempt(actor: Actor, attempt_id: str) -> dict:
     """End a stale attempt as ``failed`` so its item can be claimed again.
 
     The conditional UPDATE re-checks staleness inside the transaction: an agent whose
-    heartbeat got in first keeps its attempt.
+    heartbeat got in first keeps its attempt. Anybody's attempt: a lead's (``expire_attempt``)
+    or the ``expire_stale`` command's (the ``system`` actor).
     """
+    policy.require(actor, policy.EXPIRE_ATTEMPT, "Only a lead may end someone's stale attempt.")
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         attempt = get_attempt(attempt_id, cursor)
@@ -712,6 +853,26 @@ def end_stale_attempt(actor: Actor, attempt_id: str) -> dict:
 
 
 # Reads for the agent.
+
+
+def unheld(items):
+    """``items`` (a queryset of rows with an item ``id``) less those somebody holds: an
+    active attempt, or an active exclusive ``work_item`` lease (the `motus` tool's claims
+    take one without an attempt)."""
+    now = utc_now()
+    return items.exclude(
+        Exists(Attempt.objects.filter(work_id=OuterRef("id"), ended_at__isnull=True))
+    ).exclude(
+        Exists(
+            Lease.objects.filter(
+                resource_type=WORK_LEASE_TYPE,
+                resource_id=OuterRef("id"),
+                mode="exclusive",
+                released_at__isnull=True,
+                expires_at__gt=now,
+            )
+        )
+    )
 
 
 def attempt_context(attempt_id: str) -> dict:
@@ -788,6 +949,26 @@ def attempt_context(attempt_id: str) -> dict:
             )
             for r in cursor.fetchall()
         ]
+        cursor.execute(
+            "SELECT id, decision_type, decision_summary, rationale, decided_by, decided_at"
+            " FROM decisions WHERE work_id = ? AND decision_type IN"
+            " ('review_passed', 'review_rejected') ORDER BY decided_at DESC, id DESC",
+            [work_id],
+        )
+        review_feedback = [
+            row_dict(
+                (
+                    "id",
+                    "decision_type",
+                    "decision_summary",
+                    "rationale",
+                    "decided_by",
+                    "decided_at",
+                ),
+                r,
+            )
+            for r in cursor.fetchall()
+        ]
         lease = None
         if attempt["lease_id"]:
             cursor.execute(
@@ -809,6 +990,7 @@ def attempt_context(attempt_id: str) -> dict:
         "decisions": decisions,
         "lease": lease,
         "missing_prereqs": unmet_prerequisites(work_id),
+        "review_feedback": review_feedback,
     }
 
 

@@ -4,7 +4,9 @@ Each attempt comes with the item's evidence, decisions and blockers recorded aga
 attempt it took over from and the attempts that took over from it, plus the legacy
 ``kernel_outcomes`` rows that name it in their free-text ``attempt_id`` (whatever their
 ``work_id``). The item's records tied to none of its attempts (e.g. a waiver decision, or
-the evidence that resolved a blocker) are kept apart.
+the evidence that resolved a blocker) are kept apart, and its review decisions
+(``review_passed`` / ``review_rejected``, recorded on the item by a reviewer) have a list of
+their own, newest first.
 """
 
 from __future__ import annotations
@@ -26,18 +28,41 @@ class TimelineEntry:
     outcomes: list[KernelOutcome] = field(default_factory=list)
 
 
+#: The decisions a reviewer takes on an item in review.
+REVIEW_DECISIONS = ("review_passed", "review_rejected")
+
+
+@dataclass
+class Review:
+    """A review decision, and the id of the decision that corrects it (if any)."""
+
+    decision: Decision
+    superseded_by: str | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.decision.decision_type == "review_rejected"
+
+
 @dataclass
 class Timeline:
-    """The attempts, oldest first, and the records that belong to none of them."""
+    """The attempts, oldest first, the records that belong to none of them, and the item's
+    review decisions, newest first (not repeated among the other records)."""
 
     entries: list[TimelineEntry]
     loose_evidence: list[Evidence]
     loose_decisions: list[Decision]
     loose_blockers: list[Blocker]
+    reviews: list[Review] = field(default_factory=list)
 
     @property
     def has_loose_records(self) -> bool:
         return bool(self.loose_evidence or self.loose_decisions or self.loose_blockers)
+
+    @property
+    def latest_review(self) -> Review | None:
+        """The newest review decision that no other decision corrects."""
+        return next((review for review in self.reviews if not review.superseded_by), None)
 
 
 def attempt_timeline(item: RoadmapItem) -> Timeline:
@@ -65,9 +90,21 @@ def attempt_timeline(item: RoadmapItem) -> Timeline:
         KernelOutcome.objects.filter(attempt_id__in=list(entries)).order_by("created_at", "id"),
         "outcomes",
     )
+    decisions = list(item.decisions.order_by("decided_at", "id"))
+    superseded_by = {d.supersedes_decision_id: d.id for d in decisions if d.supersedes_decision_id}
+    reviews = [
+        Review(decision, superseded_by.get(decision.id))
+        for decision in reversed(decisions)
+        if decision.decision_type in REVIEW_DECISIONS
+    ]
     return Timeline(
         entries=list(entries.values()),
         loose_evidence=by_attempt(item.evidence.order_by("created_at", "id"), "evidence"),
-        loose_decisions=by_attempt(item.decisions.order_by("decided_at", "id"), "decisions"),
+        loose_decisions=[
+            decision
+            for decision in by_attempt(decisions, "decisions")
+            if decision.decision_type not in REVIEW_DECISIONS
+        ],
         loose_blockers=by_attempt(item.blockers.order_by("created_at", "id"), "blockers"),
+        reviews=reviews,
     )

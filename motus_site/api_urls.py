@@ -11,6 +11,7 @@ app_name = "api"
 v1 = [
     path("", include("kernel.api.urls")),
     path("", include("roadmap.api.urls")),
+    path("", include("programs.api.urls")),
     path("", include("system.api.urls")),
 ]
 

@@ -1,9 +1,15 @@
-"""Server-rendered progress pages, mounted at ``/``.
+"""Server-rendered progress pages, mounted at ``/``, and the pages' own login and logout.
 
 The roadmap item page is routed here rather than in ``roadmap.urls`` because its view
 lives in ``kernel`` (it shows attempts), and ``roadmap`` must not import ``kernel``.
+
+``/login/`` is Django's ``LoginView`` with the pages' look (``registration/login.html``):
+any active account may log in there, staff or not (the admin's login refuses non-staff),
+and comes to the overview unless ``?next=`` says where.
+``/logout/`` takes a POST (the header's button) and comes back to the login page.
 """
 
+from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path
 
 from kernel.views import item_detail
@@ -11,6 +17,8 @@ from roadmap.views import overview
 
 urlpatterns = [
     path("", overview, name="overview"),
+    path("login/", LoginView.as_view(next_page="overview"), name="login"),
+    path("logout/", LogoutView.as_view(next_page="login"), name="logout"),
     path("roadmap/", include("roadmap.urls")),
     path("roadmap/<path:item_id>/", item_detail, name="roadmap-item"),
     path("programs/", include("programs.urls")),

@@ -168,8 +168,27 @@ WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
 MOTUS_ANONYMOUS_READ = env_flag("MOTUS_ANONYMOUS_READ")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+# Authority limits (system.policy, README "Roles"):
+#: The longest TTL of any lease, a claim's or a bare one (seconds).
+MOTUS_MAX_LEASE_TTL_SECONDS = env_int("MOTUS_MAX_LEASE_TTL_SECONDS", 24 * 3600)
+#: Open (not completed/deferred) ad-hoc items one non-lead may have created.
+MOTUS_MAX_OPEN_ADHOC_ITEMS = env_int("MOTUS_MAX_OPEN_ADHOC_ITEMS", 10)
+#: Of a phase's 50 active places (enforce_phase_limit), the last this many are kept for leads.
+MOTUS_PHASE_RESERVED_FOR_LEADS = env_int("MOTUS_PHASE_RESERVED_FOR_LEADS", 10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -177,7 +196,7 @@ REST_FRAMEWORK = {
         "system.api.authentication.TokenAuthentication",
         "system.api.authentication.StaffSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["system.api.permissions.CanRead"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "system.api.errors.exception_handler",

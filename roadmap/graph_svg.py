@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 STATUS_COLOURS = {
     "pending": "#e5e7eb",
     "in_progress": "#bfdbfe",
+    "review": "#e9d5ff",
     "blocked": "#fecaca",
     "completed": "#bbf7d0",
     "deferred": "#fde68a",
@@ -44,7 +45,7 @@ COLUMN_GAP = 70
 MARGIN = 16
 LEGEND_HEIGHT = 64
 LEGEND_STEP = 110
-LEGEND_WIDTH = 600
+LEGEND_WIDTH = 700
 LABEL_CHARS = 27
 #: Items without dependencies in the picture are laid out in a grid at least this wide.
 ISOLATED_MIN_COLUMNS = 4

@@ -76,6 +76,10 @@ class RoadmapItem(ContractModel):
 
     class Meta:
         db_table = "roadmap_items"
+        permissions = [
+            ("add_adhoc_item", "Can create ad-hoc items and change own ones"),
+            ("override_status", "Can set an item's status directly"),
+        ]
         indexes = [
             models.Index(fields=["phase_key"], name="idx_roadmap_phase", condition=LIVE),
             models.Index(fields=["status_key"], name="idx_roadmap_status", condition=LIVE),
@@ -308,6 +312,9 @@ class Claim(ContractModel):
 
     class Meta:
         db_table = "claims"
+        permissions = [
+            ("record_test_result", "Can record claim test results and deployments"),
+        ]
         indexes = [
             models.Index(fields=["test_status"], name="idx_claims_status"),
             models.Index(fields=["page"], name="idx_claims_page"),

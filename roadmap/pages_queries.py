@@ -1,15 +1,28 @@
 """Read queries behind the progress pages (overview, roadmap list, item page).
 
 Every function runs a fixed number of queries whatever the number of items, so the pages'
-query counts stay flat. Readiness ("ready", "blocked") always comes from the contract's
-views (``v_ready_items``, ``v_blocked_items``) so the pages agree with the agents' API.
+query counts stay flat. Readiness always comes from the contract's views so the pages agree
+with the agents' API: "blocked" is ``v_blocked_items``; "ready" is ``v_ready_items`` less the
+items somebody holds (what the API's ready list leaves out too, ``kernel.services.unheld``):
+
+* an active attempt: a row of ``attempts`` with ``work_id`` = the item and ``ended_at`` NULL;
+* an active exclusive lease on the item: a row of ``leases`` with ``resource_type`` =
+  ``'work_item'``, ``resource_id`` = the item, ``mode`` = ``'exclusive'``, ``released_at``
+  NULL and ``expires_at`` (``YYYY-MM-DD HH:MM:SS`` UTC text) later than now. The `motus`
+  tool's claims take such a lease without an attempt.
+
+``attempts`` and ``leases`` are contract tables of the same file, read here by SQL because
+the roadmap must not import the kernel's models (as ``roadmap.queries.workers_on`` does).
+Such a ready-but-held item is badged "held" (shown "Claimed"); an item in status ``review``
+is badged "review" (shown "In review"), whatever its dependencies.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from roadmap.models import (
     RoadmapAssignment,
@@ -18,32 +31,88 @@ from roadmap.models import (
     VBlockedItems,
     VCanDeploy,
     VDeployBlockers,
-    VReadyItems,
     VRoadmapProgress,
 )
+from system.fields import format_timestamp, utc_now
 from system.models import AuditLog, Terminology
 from system.terminology import display_names_by_domain
 
 RECENT_ACTIVITY_LIMIT = 20
 
 
+#: The status of an item done by its implementer and waiting for a reviewer's decision.
+REVIEW_STATUS = "review"
+
+#: An item's badge on the pages, by its readiness (see :func:`readiness`).
+READINESS_LABELS = {
+    "ready": "Ready",
+    "blocked": "Blocked",
+    "held": "Claimed",
+    "review": "In review",
+}
+
+#: True (1) when somebody holds the item whose id is the SQL expression ``{item}``: an
+#: active attempt, or an active exclusive ``work_item`` lease; takes one parameter, now.
+_HELD_SQL = """(
+    EXISTS (SELECT 1 FROM attempts a WHERE a.work_id = {item} AND a.ended_at IS NULL)
+    OR EXISTS (
+        SELECT 1 FROM leases l
+        WHERE l.resource_type = 'work_item' AND l.resource_id = {item}
+          AND l.mode = 'exclusive' AND l.released_at IS NULL AND l.expires_at > %s
+    )
+)"""
+
+
+def _now() -> str:
+    """Now as the text the triggers and ``expires_at`` use (the clock the kernel reads)."""
+    return format_timestamp(utc_now())
+
+
+def _scalar(sql: str, params) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
 @dataclass(frozen=True)
 class WorkTotals:
     ready: int
     in_progress: int
+    in_review: int
     blocked: int
 
 
 def phase_progress() -> list[VRoadmapProgress]:
-    """One row per phase with live items, in the phases' terminology order."""
-    return list(VRoadmapProgress.objects.all())
+    """One row per phase with live items, in the phases' terminology order, each with
+    ``in_review``: its live items in status ``review`` (which the view does not count)."""
+    progress = list(VRoadmapProgress.objects.all())
+    in_review = dict(
+        RoadmapItem.objects.live()
+        .filter(status_key=REVIEW_STATUS)
+        .order_by()
+        .values_list("phase_key")
+        .annotate(count=Count("id"))
+    )
+    for row in progress:
+        row.in_review = in_review.get(row.phase_key, 0)
+    return progress
+
+
+def ready_count() -> int:
+    """Items ready to start now: ``v_ready_items`` less the held ones (the API's ready list)."""
+    return _scalar(
+        f"SELECT COUNT(*) FROM v_ready_items r WHERE NOT {_HELD_SQL.format(item='r.id')}",
+        [_now()],
+    )
 
 
 def work_totals(progress: list[VRoadmapProgress]) -> WorkTotals:
-    """Ready (can start now), in progress (by status), blocked (by unfinished dependencies)."""
+    """Ready (can start now, nobody holds it), in progress and in review (by status), blocked
+    (by unfinished dependencies). ``progress``: rows of :func:`phase_progress`."""
     return WorkTotals(
-        ready=VReadyItems.objects.count(),
+        ready=ready_count(),
         in_progress=sum(row.in_progress or 0 for row in progress),
+        in_review=sum(getattr(row, "in_review", 0) for row in progress),
         blocked=VBlockedItems.objects.count(),
     )
 
@@ -102,13 +171,35 @@ def live_owners() -> list[str]:
 
 
 def readiness(item_ids: list[str]) -> dict[str, str]:
-    """``"ready"`` or ``"blocked"`` for those of ``item_ids`` that are: one query.
+    """The badge of those of ``item_ids`` that have one, in one query: ``"review"`` (status
+    ``review``), else ``"blocked"`` (in ``v_blocked_items``), else ``"ready"`` (in
+    ``v_ready_items``, nobody holds it) or ``"held"`` (in ``v_ready_items``, but somebody
+    holds it: not ready for anybody else).
 
-    The two are exclusive: ready means no unmet blocking dependency, blocked at least one.
+    Ready and blocked are exclusive: ready means no unmet blocking dependency, blocked at
+    least one. Labels: :data:`READINESS_LABELS`.
     """
-    ready = VReadyItems.objects.filter(id__in=item_ids).values_list("id", Value("ready"))
-    blocked = VBlockedItems.objects.filter(id__in=item_ids).values_list("id", Value("blocked"))
-    return dict(ready.union(blocked, all=True))
+    if not item_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(item_ids))
+    held = _HELD_SQL.format(item="r.id")
+    sql = (
+        f"SELECT r.id, CASE WHEN {held} THEN 'held' ELSE 'ready' END"
+        f" FROM v_ready_items r WHERE r.id IN ({marks})"
+        " UNION ALL"
+        f" SELECT b.id, 'blocked' FROM v_blocked_items b WHERE b.id IN ({marks})"
+        " UNION ALL"
+        f" SELECT i.id, 'review' FROM roadmap_items i WHERE i.id IN ({marks})"
+        " AND i.status_key = %s AND i.deleted_at IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_now(), *item_ids, *item_ids, *item_ids, REVIEW_STATUS])
+        rows = cursor.fetchall()
+    badges: dict[str, str] = {}
+    for item_id, badge in rows:
+        if badge == "review" or item_id not in badges:  # review wins over blocked
+            badges[item_id] = badge
+    return badges
 
 
 @dataclass(frozen=True)
@@ -121,7 +212,11 @@ class ListedItem:
     status: str
     owner: str | None
     item_type: str
-    readiness: str | None  # "ready", "blocked" or None
+    readiness: str | None  # a key of READINESS_LABELS, or None
+
+    @property
+    def readiness_label(self) -> str:
+        return READINESS_LABELS.get(self.readiness, "")
 
 
 @dataclass(frozen=True)

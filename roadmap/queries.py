@@ -53,3 +53,79 @@ def unmet_prerequisites(item_id: str) -> list[dict]:
             {"id": row[0], "title": row[1], "status": row[2], "item_type": row[3], "depth": row[4]}
             for row in cursor.fetchall()
         ]
+
+
+def _rows(sql: str, params, names: tuple[str, ...]) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def open_blocking_dependencies(item_id: str) -> list[dict]:
+    """The item's direct ``blocks`` dependencies whose target is not completed (RULES.md
+    4.3: what ``roadmap_status_check_deps`` refuses a start for; deleted targets count)."""
+    return _rows(
+        "SELECT t.id, t.title, t.status_key FROM roadmap_dependencies d"
+        " JOIN roadmap_items t ON t.id = d.depends_on_id"
+        " WHERE d.item_id = %s AND d.dependency_type = 'blocks' AND t.status_key != 'completed'"
+        " ORDER BY t.id",
+        [item_id],
+        ("id", "title", "status"),
+    )
+
+
+def waiting_dependents(item_id: str) -> list[dict]:
+    """Live, unfinished items with a ``blocks`` dependency on the item: deleting the item
+    would leave them blocked for good."""
+    return _rows(
+        "SELECT i.id, i.title, i.status_key FROM roadmap_dependencies d"
+        " JOIN roadmap_items i ON i.id = d.item_id"
+        " WHERE d.depends_on_id = %s AND d.dependency_type = 'blocks'"
+        " AND i.deleted_at IS NULL AND i.status_key != 'completed' ORDER BY i.id",
+        [item_id],
+        ("id", "title", "status"),
+    )
+
+
+def workers_on(item_id: str) -> list[dict]:
+    """Who works on the item now: its active attempt (RULES.md 3.2) and active exclusive
+    ``work_item`` leases (the `motus` tool's claims take one without an attempt).
+
+    The kernel's tables are read by SQL: they are contract tables of the same file, and the
+    roadmap must not import the kernel's models."""
+    return _rows(
+        "SELECT worker_id, 'attempt', id, NULL FROM attempts"
+        " WHERE work_id = %s AND ended_at IS NULL"
+        " UNION ALL"
+        " SELECT worker_id, 'lease', id, expires_at FROM leases"
+        " WHERE resource_type = 'work_item' AND resource_id = %s AND mode = 'exclusive'"
+        " AND released_at IS NULL AND expires_at > strftime('%%Y-%%m-%%d %%H:%%M:%%S', 'now')",
+        [item_id, item_id],
+        ("worker_id", "kind", "id", "expires_at"),
+    )
+
+
+#: ``enforce_phase_limit``: at most this many active (not completed/deferred) items a phase.
+PHASE_LIMIT = 50
+PHASE_LIMIT_MESSAGE = "POLICY: Maximum 50 active items per phase"
+
+
+def active_items_in_phase(phase_key: str, *, excluding: str | None = None) -> int:
+    """Live items of the phase that count for the phase limit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM roadmap_items WHERE phase_key = %s AND deleted_at IS NULL"
+            " AND status_key NOT IN ('completed', 'deferred') AND id IS NOT %s",
+            [phase_key, excluding],
+        )
+        return cursor.fetchone()[0]
+
+
+def open_items_created_by(identity: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM roadmap_items WHERE created_by = %s AND deleted_at IS NULL"
+            " AND status_key NOT IN ('completed', 'deferred')",
+            [identity],
+        )
+        return cursor.fetchone()[0]

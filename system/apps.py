@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -9,8 +9,23 @@ def forget_instance_id(**kwargs):
     audit.instance_id.cache_clear()
 
 
+def keep_role_groups(using="default", **kwargs):
+    """The role groups come from a data migration (kernel 0007); ``flush`` empties them, so
+    they are put back (with permissions added since) after every migrate or flush."""
+    from django.db import connections
+
+    from system import policy
+
+    connection = connections[using]
+    if "auth_group" not in connection.introspection.table_names():
+        return
+    policy.sync_role_groups(strict=False)
+
+
 class SystemConfig(AppConfig):
     name = "system"
 
     def ready(self):
         post_migrate.connect(forget_instance_id, sender=self)
+        # After auth's own handler has created the permissions of every app.
+        post_migrate.connect(keep_role_groups, sender=apps.get_app_config("auth"))

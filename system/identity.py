@@ -7,7 +7,8 @@ from the authenticated user, never from a request body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 AGENT_GROUP = "agents"
 
@@ -21,17 +22,24 @@ def is_agent(user) -> bool:
     return cached
 
 
+def identity_of(user) -> str:
+    """``agent:NAME`` for a member of the ``agents`` group, ``user:NAME`` otherwise."""
+    return f"{'agent' if is_agent(user) else 'user'}:{user.get_username()}"
+
+
 @dataclass(frozen=True)
 class Actor:
     """The caller as the database records it: ``agent:NAME``, ``user:NAME`` or ``system``."""
 
     identity: str
     is_staff: bool = False
+    #: The Django user behind the identity: what :mod:`system.policy` asks for permissions.
+    #: ``None`` for the ``system`` actor, which may do everything.
+    user: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, user) -> Actor:
-        kind = "agent" if is_agent(user) else "user"
-        return cls(identity=f"{kind}:{user.get_username()}", is_staff=user.is_staff)
+        return cls(identity=identity_of(user), is_staff=user.is_staff, user=user)
 
     @property
     def worker_type(self) -> str:
@@ -42,3 +50,17 @@ class Actor:
 
 
 SYSTEM = Actor(identity="system", is_staff=True)
+
+
+def user_of(identity: str):
+    """The active user an identity string (``agent:NAME`` / ``user:NAME``) names, or
+    ``None``: unknown, inactive, or of the other kind (``user:X`` for an agent account)."""
+    from django.contrib.auth.models import User
+
+    kind, _, username = identity.partition(":")
+    if kind not in ("agent", "user") or not username:
+        return None
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or is_agent(user) != (kind == "agent"):
+        return None
+    return user

@@ -8,6 +8,7 @@ import json
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
+from system import policy
 from system.identity import AGENT_GROUP
 from system.models import ApiToken
 
@@ -42,10 +43,18 @@ class ApiClient:
         return self.client.delete(path)
 
 
-def make_user(username: str, *, agent: bool, staff: bool = False) -> tuple[User, str]:
+def make_user(
+    username: str, *, agent: bool, staff: bool = False, role: str | None = None
+) -> tuple[User, str]:
+    """A user with a token, in a role group (by default: agents are ``agent``, staff are
+    ``lead``, other people ``viewer``); ``role=""`` for no role at all."""
+    if role is None:
+        role = policy.Role.AGENT if agent else policy.Role.LEAD if staff else policy.Role.VIEWER
     user = User.objects.create_user(username=username, is_staff=staff)
     if agent:
         user.groups.add(Group.objects.get_or_create(name=AGENT_GROUP)[0])
+    if role:
+        user.groups.add(Group.objects.get(name=policy.group_name(role)))
     _, token = ApiToken.issue(user)
     return user, token
 

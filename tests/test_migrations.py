@@ -57,7 +57,20 @@ def test_seed_rows_match_contract(raw_db):
         "SELECT id, domain, internal_key, display_name, description, sort_order, "
         "deprecated_at IS NOT NULL, replaced_by FROM terminology ORDER BY id"
     ).fetchall()
-    assert terminology == [
+    # The contract's 76 rows, then this app's own: the review status (roadmap 0005).
+    assert terminology[76:] == [
+        (
+            77,
+            "roadmap_status",
+            "review",
+            "In Review",
+            "Done by its implementer; waiting for a reviewer",
+            6,
+            0,
+            None,
+        )
+    ]
+    assert terminology[:76] == [
         (
             r["id"],
             r["domain"],
@@ -73,6 +86,7 @@ def test_seed_rows_match_contract(raw_db):
     config = dict(raw_db.execute("SELECT key, value FROM instance_config"))
     assert re.fullmatch(r"[0-9a-f]{32}", config.pop("instance_id"))
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", config.pop("created_at"))
+    assert config.pop("review_required") == "false"  # this app's setting (roadmap 0005)
     assert config == {
         r["key"]: r["value"]
         for r in seed["instance_config"]
@@ -138,7 +152,7 @@ def test_reverse_to_zero_and_back(migrated_template, tmp_path):
     restored, original = (
         sqlite3.connect(p).execute(keys).fetchall() for p in (path, migrated_template)
     )
-    assert len(restored) == 76
+    assert len(restored) == 77
     assert restored == original
 
 
@@ -159,8 +173,15 @@ def test_upstream_file_is_adopted_without_losing_rows(upstream_file):
     manage(upstream_file, "migrate", "--noinput", "-v0")
 
     after = contract_rows(upstream_file)
+    # What this app adds to a file (roadmap 0005): the review status and setting.
+    added = {
+        "instance_config": [r for r in after["instance_config"] if r[0] == "review_required"],
+        "terminology": [r for r in after["terminology"] if "review" in r and "roadmap_status" in r],
+    }
+    assert [len(rows) for rows in added.values()] == [1, 1]
     for table, rows in before.items():
-        assert after[table] == rows, table
+        kept = [r for r in after[table] if r not in added.get(table, [])]
+        assert kept == rows, table
     assert after["events"] == []
     assert (
         schema_differences(

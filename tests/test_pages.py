@@ -10,11 +10,13 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome
+from kernel import services
+from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome, Lease
 from programs.models import (
     Bug,
     ChangeRequest,
@@ -27,7 +29,14 @@ from programs.models import (
 )
 from roadmap import graphs
 from roadmap.links import item_url
-from roadmap.models import Claim, RoadmapAssignment, RoadmapDependency, RoadmapItem
+from roadmap.models import (
+    Claim,
+    RoadmapAssignment,
+    RoadmapDependency,
+    RoadmapItem,
+    VReadyItems,
+)
+from system import policy
 from system.fields import utc_now
 from system.models import AuditLog, Terminology
 
@@ -150,10 +159,16 @@ def query_count(client, url) -> int:
     return len(queries)
 
 
+def viewer_group() -> Group:
+    return Group.objects.get(name=policy.group_name(policy.Role.VIEWER))
+
+
 @pytest.fixture
 def reader(db, client, django_user_model):
-    """The test client, logged in as an ordinary (non-staff) user."""
-    client.force_login(django_user_model.objects.create_user("reader"))
+    """The test client, logged in as an ordinary (non-staff) user with the viewer role."""
+    user = django_user_model.objects.create_user("reader")
+    user.groups.add(viewer_group())
+    client.force_login(user)
     return client
 
 
@@ -163,11 +178,11 @@ def reader(db, client, django_user_model):
 @pytest.mark.django_db
 @override_settings(MOTUS_ANONYMOUS_READ=False)
 @pytest.mark.parametrize("url", [*PAGES, "/roadmap/R1/", "/roadmap/R1/graph.svg"])
-def test_anonymous_users_are_sent_to_the_admin_login(client, url):
+def test_anonymous_users_are_sent_to_the_login_page(client, url):
     item("R1")
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/login/?next={url}"
+    assert response["Location"] == f"/login/?next={url}"
 
 
 @pytest.mark.django_db
@@ -187,7 +202,9 @@ def test_logged_in_users_read_every_page_without_the_setting(reader, url):
         assert reader.get(url).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/", "/roadmap/", "/roadmap/graph/", "/programs/", "/roadmap/R1/"])
+@pytest.mark.parametrize(
+    "url", ["/", "/roadmap/", "/roadmap/graph/", "/programs/", "/roadmap/R1/", "/login/"]
+)
 def test_pages_are_well_formed_html_with_a_title_one_h1_and_labelled_fields(reader, url):
     item("R1")
     response = reader.get(url)
@@ -210,6 +227,135 @@ def test_pages_are_well_formed_html_with_a_title_one_h1_and_labelled_fields(read
     # No script, no CDN: only our own stylesheet.
     assert "<script" not in html
     assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) == ["/static/pages/site.css"]
+
+
+PASSWORD = "a-long-password-1"
+READ_PAGES = ["/", "/roadmap/", "/roadmap/R1/", "/programs/"]
+
+
+def assert_plain_page(html: str) -> None:
+    """Our own look: the base template's stylesheet, one h1, no script."""
+    assert html.startswith("<!doctype html>")
+    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) == ["/static/pages/site.css"]
+    assert html.count("<h1") == 1
+    assert "<script" not in html
+
+
+@override_settings(MOTUS_ANONYMOUS_READ=False)
+def test_a_non_staff_viewer_logs_in_through_the_login_page_and_reads_the_pages(
+    client, django_user_model
+):
+    item("R1")
+    viewer = django_user_model.objects.create_user("vera", password=PASSWORD)
+    viewer.groups.add(viewer_group())
+    assert not viewer.is_staff
+
+    response = client.get("/roadmap/R1/")
+    assert response["Location"] == "/login/?next=/roadmap/R1/"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert_plain_page(html)
+    assert text(page, "page-title") == "Log in"
+    assert '<input type="hidden" name="next" value="/roadmap/R1/">' in html
+    assert '<label for="id_username">Username</label>' in html
+    assert '<label for="id_password">Password</label>' in html
+    assert "staff" not in html.lower()
+    assert "Read-only access" not in html  # no "Log in" link to the page itself
+
+    wrong = client.post("/login/", {"username": "vera", "password": "nope", "next": "/roadmap/R1/"})
+    assert wrong.status_code == 200
+    assert "correct username and password" in text(wrong, "login-errors")
+
+    done = client.post(
+        "/login/", {"username": "vera", "password": PASSWORD, "next": "/roadmap/R1/"}
+    )
+    assert done.status_code == 302
+    assert done["Location"] == "/roadmap/R1/"
+    for url in READ_PAGES:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        session = text(response, "session")
+        assert session.startswith("Signed in as vera")
+        assert "Log out" in session
+    html = client.get("/").content.decode()
+    assert '<form method="post" action="/logout/" class="logout">' in html
+    assert 'href="/admin/"' not in html  # not staff: the admin would refuse them
+
+    # Without ?next= the login comes to the overview.
+    client.logout()
+    assert client.post("/login/", {"username": "vera", "password": PASSWORD})["Location"] == "/"
+
+
+@override_settings(MOTUS_ANONYMOUS_READ=False)
+def test_logging_out_takes_a_post_and_comes_back_to_the_login_page(reader):
+    response = reader.post("/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/"
+    assert reader.get("/")["Location"] == "/login/?next=/"
+    assert reader.get("/logout/").status_code == 405  # no logging out by a link
+
+
+@override_settings(MOTUS_ANONYMOUS_READ=False)
+@pytest.mark.parametrize("url", READ_PAGES + ["/roadmap/graph/", "/roadmap/R1/graph.svg"])
+def test_a_user_with_no_role_gets_a_styled_403_page(client, django_user_model, url):
+    item("R1")
+    client.force_login(django_user_model.objects.create_user("nobody"))
+    response = client.get(url)
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert_plain_page(html)
+    reason = text(response, "refusal-reason")
+    assert "signed in as nobody" in reason
+    assert "have no role that may read them" in reason
+    assert "Ask a lead" in text(response, "refusal")
+    assert "Log out" in text(response, "session")
+    assert "R1" not in text(response, "main")
+
+
+@override_settings(MOTUS_ANONYMOUS_READ=False)
+def test_the_403_page_names_the_roles_that_do_not_read(client, django_user_model):
+    """A lead may take the read permission away from a role; its members are told so."""
+    user = django_user_model.objects.create_user("odd")
+    group = Group.objects.create(name=policy.group_name("odd"))  # not a policy role
+    user.groups.add(group)
+    client.force_login(user)
+    assert "have no role that may read them" in text(client.get("/"), "refusal-reason")
+
+
+@override_settings(MOTUS_ANONYMOUS_READ=False)
+@pytest.mark.parametrize("role", list(policy.Role))
+def test_every_role_reads_the_pages(client, django_user_model, role):
+    item("R1")
+    user = django_user_model.objects.create_user(f"with-{role}")
+    user.groups.add(Group.objects.get(name=policy.group_name(role)))
+    client.force_login(user)
+    for url in READ_PAGES:
+        assert client.get(url).status_code == 200, url
+
+
+@override_settings(MOTUS_ANONYMOUS_READ=False)
+def test_a_superuser_reads_the_pages_without_a_role(client, django_user_model):
+    item("R1")
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "x"))
+    for url in READ_PAGES:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert 'href="/admin/"' in response.content.decode()
+
+
+@override_settings(MOTUS_ANONYMOUS_READ=True)
+def test_anonymous_read_lets_a_user_without_a_role_read_too(client, django_user_model):
+    """Logging in never gives less than the install gives anonymous visitors."""
+    client.force_login(django_user_model.objects.create_user("nobody"))
+    assert client.get("/").status_code == 200
+
+
+@override_settings(MOTUS_ANONYMOUS_READ=True)
+def test_anonymous_readers_get_a_log_in_link_back_to_the_page(db, client):
+    response = client.get("/roadmap/?status=pending")
+    assert "Read-only access" in text(response, "session")
+    assert 'href="/login/?next=/roadmap/%3Fstatus%3Dpending"' in response.content.decode()
 
 
 def test_the_stylesheet_is_served_by_the_app(reader):
@@ -243,7 +389,7 @@ def test_overview_shows_the_progress_counts_of_v_roadmap_progress(reader):
         shown = text(response, f"phase-{phase_key}")
         assert shown == (
             f"{phase} {pct}% {completed} of {total} completed ({pct}%) · "
-            f"{in_progress} in progress · {blocked} with status blocked"
+            f"{in_progress} in progress · 0 in review · {blocked} with status blocked"
         )
     assert text(response, "phase-phase_a").startswith("Phase A 6.3%")
     assert '<progress max="16" value="1"' in response.content.decode()
@@ -689,6 +835,221 @@ def test_item_page_query_count_is_flat_in_the_amount_of_related_data(reader):
 
     small = query_count(reader, build("S", 3))
     assert query_count(reader, build("L", 40)) == small
+
+
+# -- review and held items -----------------------------------------------------------------
+
+
+def badge_of(html: str, item_id: str) -> tuple[str, str] | None:
+    """The (class, text) of the readiness badge in the item's row of /roadmap/."""
+    row = re.search(rf'<tr data-item="{re.escape(item_id)}">(.*?)</tr>', html, re.S).group(1)
+    found = re.search(r'<span class="badge (\w+)">([^<]*)</span>', row)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def review_decision(decision_id, work_id, kind, at, by="user:rita", **fields):
+    return Decision.objects.create(
+        id=decision_id, work_id=work_id, decision_type=kind, decided_by=by, decided_at=at, **fields
+    )
+
+
+def test_items_in_review_have_their_own_badge_and_count(reader):
+    item("DONE", status="completed")
+    item("OPEN")
+    item("REV", status="review", owner="ann")
+    item("REV-B", phase="phase_b", status="review")
+    item("REV-WAIT", phase="phase_b", status="review")  # in review with an unmet dependency
+    depend("REV-WAIT", "OPEN")
+    item("REV-GONE", status="review", deleted_at=T0)
+
+    html = reader.get("/roadmap/").content.decode()
+    for item_id in ["REV", "REV-B", "REV-WAIT"]:
+        assert badge_of(html, item_id) == ("review", "In review")
+    assert badge_of(html, "OPEN") == ("ready", "Ready")
+    assert badge_of(html, "DONE") is None
+    assert '<span class="status status-review">In Review</span>' in html
+    assert '<option value="review">In Review</option>' in html
+    assert rows_of(reader.get("/roadmap/", {"status": "review"})) == ["REV", "REV-B", "REV-WAIT"]
+
+    page = reader.get("/roadmap/REV/")
+    assert text(page, "readiness-badge") == "In review"
+    assert "In Review" in text(page, "item-summary")
+    assert "waiting for a reviewer" in text(page, "review-waiting")
+    assert "No review decision yet." in text(page, "review")
+
+    overview = reader.get("/")
+    assert text(overview, "total-in-review") == "3"
+    assert " 1 in review " in f" {text(overview, 'phase-phase_a')} "
+    assert " 2 in review " in f" {text(overview, 'phase-phase_b')} "
+
+
+def test_item_page_shows_review_decisions_and_the_reasons_of_a_rejection(reader):
+    item("R1", status="review")
+    item("OTHER", status="review")
+    review_decision(
+        "DEC-REJ",
+        "R1",
+        "review_rejected",
+        T0,
+        decision_summary="Not done yet",
+        rationale="The parser still crashes on empty input; add a test for it.",
+        conditions="A regression test for empty input",
+    )
+    review_decision("DEC-OTHER", "OTHER", "review_passed", T0, rationale="Someone else's")
+    response = reader.get("/roadmap/R1/")
+
+    callout = text(response, "review-rejected")
+    assert callout.startswith("Last review rejected the work")
+    assert "By user:rita on 2026-01-01 09:00:00: Not done yet" in callout
+    assert "The parser still crashes on empty input; add a test for it." in callout
+    assert "To pass: A regression test for empty input" in callout
+    html = response.content.decode()
+    # Prominent: under the item's summary, before its dependencies.
+    assert html.index('id="item-summary"') < html.index('id="review-rejected"')
+    assert html.index('id="review-rejected"') < html.index('id="dependencies"')
+
+    reviews = text(response, "review")
+    assert "Review rejected by user:rita · 2026-01-01 09:00:00" in reviews
+    assert "Reasons: The parser still crashes on empty input" in reviews
+    assert "Someone else's" not in html
+    # Listed once: in the review section, not again among the records of no attempt.
+    assert html.count('data-decision="DEC-REJ"') == 1
+
+
+def test_a_passed_review_after_a_rejection_lists_both_newest_first(reader):
+    item("R1", status="completed")
+    review_decision("DEC-1", "R1", "review_rejected", T0, rationale="Missing docs", by="user:a")
+    review_decision(
+        "DEC-2",
+        "R1",
+        "review_passed",
+        T0 + dt.timedelta(days=1),
+        rationale="Docs added, all good",
+        by="user:b",
+    )
+    response = reader.get("/roadmap/R1/")
+    assert "review-rejected" not in parse(response).texts  # the latest review passed
+    listed = [a["data-decision"] for tag, a in parse(response).tags if "data-decision" in a]
+    assert listed == ["DEC-2", "DEC-1"]
+    reviews = text(response, "review")
+    assert "Review passed by user:b · 2026-01-02 09:00:00 Docs added, all good" in reviews
+    assert "Review rejected by user:a · 2026-01-01 09:00:00 Reasons: Missing docs" in reviews
+
+
+def test_a_superseded_rejection_is_not_shown_as_the_latest_review(reader):
+    item("R1", status="review")
+    review_decision("DEC-1", "R1", "review_passed", T0, rationale="Fine")
+    review_decision("DEC-2", "R1", "review_rejected", T0 + dt.timedelta(hours=1), rationale="Oops")
+    review_decision(
+        "DEC-3",
+        "R1",
+        "review_passed",
+        T0 + dt.timedelta(hours=2),
+        rationale="Rejected by mistake",
+        supersedes_decision_id="DEC-2",
+    )
+    response = reader.get("/roadmap/R1/")
+    assert "review-rejected" not in parse(response).texts
+    assert "superseded by DEC-3" in text(response, "review")
+
+
+def test_a_rejection_is_shown_prominently_while_the_work_is_redone(reader):
+    """Sent back to pending, claimed again: the reasons stay on top for the next worker."""
+    item("R1")
+    review_decision("DEC-1", "R1", "review_rejected", T0, rationale="Handle timeouts")
+    Attempt.objects.create(
+        id="AT-AGAIN", work_id="R1", worker_id="agent:bo", worker_type="agent", started_at=T0
+    )
+    response = reader.get("/roadmap/R1/")
+    assert "Handle timeouts" in text(response, "review-rejected")
+
+
+def lease(lease_id, item_id, *, mode="exclusive", resource_type="work_item", **fields):
+    now = utc_now()
+    return Lease.objects.create(
+        id=lease_id,
+        resource_type=resource_type,
+        resource_id=item_id,
+        mode=mode,
+        worker_id=fields.pop("worker_id", "user:ann"),
+        acquired_at=now,
+        ttl_seconds=600,
+        expires_at=fields.pop("expires_at", now + dt.timedelta(minutes=10)),
+        **fields,
+    )
+
+
+def test_held_items_are_not_ready_on_the_pages_as_in_the_api(reader):
+    for item_id in ["FREE", "ATTEMPT", "TOOL", "ENDED", "EXPIRED", "RELEASED", "SHARED", "FILE"]:
+        item(item_id)
+    Attempt.objects.create(
+        id="AT-1", work_id="ATTEMPT", worker_id="agent:al", worker_type="agent", started_at=T0
+    )
+    Attempt.objects.create(
+        id="AT-2",
+        work_id="ENDED",
+        worker_id="agent:al",
+        worker_type="agent",
+        started_at=T0,
+        ended_at=T0 + dt.timedelta(hours=1),
+        outcome="failed",
+    )
+    lease("L-TOOL", "TOOL", worker_id="user:ann")  # a `motus` tool claim: no attempt
+    lease("L-EXP", "EXPIRED", expires_at=utc_now() - dt.timedelta(seconds=1))
+    lease("L-REL", "RELEASED", released_at=utc_now())
+    lease("L-SHARED", "SHARED", mode="read")
+    lease("L-FILE", "FILE", resource_type="file")
+
+    held = {"ATTEMPT", "TOOL"}
+    ready = {"FREE", "ENDED", "EXPIRED", "RELEASED", "SHARED", "FILE"}
+    api_ready = set(services.unheld(VReadyItems.objects.all()).values_list("id", flat=True))
+    assert api_ready == ready
+
+    html = reader.get("/roadmap/").content.decode()
+    for item_id in ready:
+        assert badge_of(html, item_id) == ("ready", "Ready"), item_id
+    for item_id in held:
+        assert badge_of(html, item_id) == ("held", "Claimed"), item_id
+    assert text(reader.get("/"), "total-ready") == str(len(ready))
+
+    tool = reader.get("/roadmap/TOOL/")
+    assert text(tool, "readiness-badge") == "Claimed"
+    assert text(tool, "held-by").startswith("by user:ann (lease until ")
+    attempt = reader.get("/roadmap/ATTEMPT/")
+    assert text(attempt, "held-by") == "by agent:al (active attempt)"
+    assert text(reader.get("/roadmap/FREE/"), "readiness-badge") == "Ready"
+
+
+def test_held_and_review_badges_keep_the_query_counts_flat(reader):
+    def build(prefix, count):
+        RoadmapItem.objects.bulk_create(
+            RoadmapItem(
+                id=f"{prefix}{i:03d}",
+                phase_key=f"{prefix}-phase-{i // 40}",  # at most 50 active items a phase
+                title="x",
+                status_key="review" if i % 3 == 0 else "pending",
+                rank=float(i),
+            )
+            for i in range(count)
+        )
+        Attempt.objects.bulk_create(
+            Attempt(
+                id=f"{prefix}AT{i}",
+                work_id=f"{prefix}{i:03d}",
+                worker_id="w",
+                worker_type="agent",
+                started_at=T0,
+            )
+            for i in range(1, count, 3)
+        )
+        for i in range(2, count, 3):
+            lease(f"{prefix}L{i}", f"{prefix}{i:03d}")
+
+    build("S", 6)
+    small = [query_count(reader, url) for url in ["/", "/roadmap/"]]
+    build("L", 120)
+    assert [query_count(reader, url) for url in ["/", "/roadmap/"]] == small
+    assert query_count(reader, "/roadmap/?page=2") == small[1]
 
 
 # -- graph pictures ------------------------------------------------------------------------

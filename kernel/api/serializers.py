@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -39,7 +40,7 @@ def _as_text(value):
 
 class TtlSerializer(LeanSerializer):
     ttl_seconds = serializers.IntegerField(
-        required=False, min_value=1, max_value=leases.MAX_TTL_SECONDS
+        required=False, min_value=1, max_value=settings.MOTUS_MAX_LEASE_TTL_SECONDS
     )
 
 
@@ -150,6 +151,11 @@ class ResolveBlockerRequestSerializer(LeanSerializer):
         help_text="Required by the database, as is evidence or a waiver decision on the item "
         "newer than the blocker.",
     )
+    waive = serializers.BooleanField(
+        default=False,
+        help_text="Record a waiver decision (the resolution as its rationale) first, in the same "
+        "transaction: needs the reviewer role.",
+    )
 
 
 class HandoffRequestSerializer(TtlSerializer):
@@ -163,7 +169,9 @@ class LeaseRequestSerializer(LeanSerializer):
     resource_type = serializers.CharField(max_length=200)
     resource_id = serializers.CharField(max_length=500)
     mode = serializers.ChoiceField(choices=model_choices(Lease, "mode"))
-    ttl_seconds = serializers.IntegerField(min_value=1, max_value=leases.MAX_TTL_SECONDS)
+    ttl_seconds = serializers.IntegerField(
+        min_value=1, max_value=settings.MOTUS_MAX_LEASE_TTL_SECONDS
+    )
 
 
 class LeaseReleaseRequestSerializer(LeanSerializer):
@@ -329,6 +337,15 @@ class ClaimResponseSerializer(serializers.Serializer):
     next_actions = NextActionSerializer(many=True)
 
 
+class ReviewFeedbackSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    decision_type = serializers.CharField()
+    decision_summary = serializers.CharField(allow_null=True)
+    rationale = serializers.CharField(allow_null=True)
+    decided_by = serializers.CharField()
+    decided_at = serializers.CharField()
+
+
 class ContextResponseSerializer(serializers.Serializer):
     attempt = ActiveAttemptSerializer()
     item = serializers.DictField()
@@ -340,6 +357,10 @@ class ContextResponseSerializer(serializers.Serializer):
     decisions = serializers.ListField(child=serializers.DictField())
     lease = LeaseSerializer(allow_null=True)
     missing_prereqs = PrerequisiteSerializer(many=True)
+    review_feedback = ReviewFeedbackSerializer(
+        many=True,
+        help_text="Review decisions on the item, newest first: why earlier work was rejected.",
+    )
     next_actions = NextActionSerializer(many=True)
 
 

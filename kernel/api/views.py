@@ -32,7 +32,6 @@ from roadmap.queries import unmet_prerequisites
 from system.api.errors import refusal
 from system.api.rendering import next_action, present
 from system.api.views import MotusAPIView, MotusViewMixin, MotusViewSet, validated
-from system.errors import Forbidden
 from system.identity import Actor
 
 # What an agent may do next.
@@ -104,14 +103,17 @@ def work_obstacles(work_id: str) -> dict:
 
 @extend_schema_view(get=extend_schema(tags=["work"]))
 class ReadyWorkView(MotusViewMixin, generics.ListAPIView):
-    """Items that can start now (``v_ready_items``), ordered by phase then rank (NULL ranks
-    first): the first call an agent makes. Each row carries its claim call."""
+    """Items that can start now (``v_ready_items``) and that nobody holds (no active attempt,
+    no active exclusive lease, e.g. a `motus` tool claim), ordered by phase then rank (NULL
+    ranks first): the first call an agent makes. Each row carries its claim call."""
 
     serializer_class = s.ReadyItemSerializer
     filterset_class = filtersets.ReadyWorkFilterSet
 
     def get_queryset(self):
-        return VReadyItems.objects.order_by("phase_key", F("rank").asc(nulls_first=True), "id")
+        return services.unheld(VReadyItems.objects.all()).order_by(
+            "phase_key", F("rank").asc(nulls_first=True), "id"
+        )
 
 
 class ClaimView(MotusAPIView):
@@ -269,9 +271,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
     @extend_schema(tags=["attempts"], request=None, responses={200: s.AttemptSerializer})
     @action(detail=True, methods=["post"])
     def expire(self, request, pk):
-        """Staff: end a stale attempt (its lease expired) as ``failed``, freeing the item."""
-        if not self.actor.is_staff:
-            raise Forbidden("Only staff may end someone's stale attempt.")
+        """Leads: end a stale attempt (its lease expired) as ``failed``, freeing the item."""
         attempt = services.end_stale_attempt(self.actor, pk)
         return _row_response(attempt, ready_actions(), status.HTTP_200_OK)
 
@@ -301,8 +301,10 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusVie
         responses={201: s.RecordedResponseSerializer},
     )
     def create(self, request):
-        """A decision outside an attempt, e.g. a ``waiver`` that justifies resolving a
-        blocker on ``work_id``."""
+        """A decision outside an attempt: a ``waiver`` that justifies resolving a blocker on
+        ``work_id``, or a review of an item in ``review`` (``review_passed`` completes it,
+        ``review_rejected`` sends it back to ``pending``). Governance decisions need the
+        reviewer role and are never about your own work."""
         fields = dict(validated(s.WorkDecisionRequestSerializer, request))
         work_id = fields.pop("work_id", None)
         decision = services.record_decision(self.actor, fields, work_id=work_id)
@@ -339,8 +341,10 @@ class BlockerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
     def resolve(self, request, pk):
         """Resolve with a resolution text; needs evidence or a waiver decision on the item
         newer than the blocker (the database checks)."""
-        resolution = validated(s.ResolveBlockerRequestSerializer, request)["resolution"]
-        blocker = services.resolve_blocker(self.actor, pk, resolution)
+        params = validated(s.ResolveBlockerRequestSerializer, request)
+        blocker = services.resolve_blocker(
+            self.actor, pk, params["resolution"], waive=params["waive"]
+        )
         return _row_response(blocker, [claim_action(blocker["work_id"])], status.HTTP_200_OK)
 
 
@@ -458,7 +462,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
     )
     @action(detail=True, methods=["post"], url_path="force-release")
     def force_release(self, request, pk):
-        """Staff releases anyone's lease, with a reason (audited)."""
+        """A lead releases anyone's lease, with a reason (audited)."""
         reason = validated(s.ForceReleaseRequestSerializer, request)["reason"]
         lease = leases.release_lease(self.actor, pk, reason=reason, force=True)
         return _row_response({"lease": lease}, [], status.HTTP_200_OK)

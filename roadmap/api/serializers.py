@@ -72,6 +72,11 @@ class ItemWriteSerializer(serializers.Serializer):
     cr_id = serializers.CharField(required=False, allow_null=True)
     external_id = serializers.CharField(required=False, allow_null=True)
     external_url = serializers.CharField(required=False, allow_null=True)
+    reason = serializers.CharField(
+        required=False,
+        write_only=True,
+        help_text="Why: required when status_key is set directly (a lead's override).",
+    )
 
     def validate_feature_id(self, value):
         return _existing(Feature, value)
@@ -87,6 +92,15 @@ class ItemCreateSerializer(ItemWriteSerializer):
         max_length=200,
         help_text="Optional; agents may only use ids starting with ADHOC- (generated if omitted).",
     )
+
+
+class ItemDeleteSerializer(serializers.Serializer):
+    detach_dependents = serializers.BooleanField(
+        default=False,
+        help_text="Also remove the blocks-dependencies of unfinished items on this one "
+        "(otherwise such an item cannot be deleted).",
+    )
+    reason = serializers.CharField(required=False, help_text="Recorded in the audit trail.")
 
 
 class DependencySerializer(serializers.ModelSerializer):

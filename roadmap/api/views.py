@@ -80,6 +80,7 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
         tags=["roadmap"], request=s.ItemCreateSerializer, responses={201: s.RoadmapItemSerializer}
     )
     def create(self, request):
+        """A new item: leads any; agents an ``ADHOC-`` item (pending), within their limits."""
         item = services.create_item(self.actor, **validated(s.ItemCreateSerializer, request))
         return Response(s.RoadmapItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
@@ -87,14 +88,25 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
         tags=["roadmap"], request=s.ItemWriteSerializer, responses=s.RoadmapItemSerializer
     )
     def partial_update(self, request, pk):
-        changes = validated(s.ItemWriteSerializer, request, partial=True)
-        item = services.update_item(self.actor, pk, dict(changes))
+        """Leads change any item; others only their own ad-hoc item nobody else works on.
+        Setting ``status_key`` is a lead's override and needs ``reason``."""
+        changes = dict(validated(s.ItemWriteSerializer, request, partial=True))
+        reason = changes.pop("reason", None)
+        item = services.update_item(self.actor, pk, changes, reason=reason)
         return Response(s.RoadmapItemSerializer(item).data)
 
-    @extend_schema(tags=["roadmap"], responses={204: None})
+    @extend_schema(tags=["roadmap"], parameters=[s.ItemDeleteSerializer], responses={204: None})
     def destroy(self, request, pk):
-        """Soft delete: the item stays in the database with ``deleted_at`` set."""
-        services.delete_item(self.actor, pk)
+        """Soft delete: the item stays in the database with ``deleted_at`` set. Refused (409)
+        while unfinished items depend on it, unless ``detach_dependents=true``."""
+        params = s.ItemDeleteSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        services.delete_item(
+            self.actor,
+            pk,
+            detach=params.validated_data["detach_dependents"],
+            reason=params.validated_data.get("reason"),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

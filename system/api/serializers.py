@@ -62,6 +62,13 @@ class WhoAmISerializer(serializers.Serializer):
     worker_type = serializers.CharField()
     username = serializers.CharField()
     is_staff = serializers.BooleanField()
+    roles = serializers.ListField(
+        child=serializers.CharField(), help_text="viewer, agent, reviewer, lead (README: Roles)."
+    )
+    permissions = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The permissions of the README's role table that you hold.",
+    )
 
 
 class AuditLogSerializer(serializers.ModelSerializer):

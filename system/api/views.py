@@ -6,9 +6,11 @@ import functools
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from system import policy
 from system.api import idempotency
 from system.api.serializers import AuditLogSerializer, WhoAmISerializer
 from system.filtersets import AuditLogFilterSet
@@ -51,17 +53,32 @@ class MotusViewSet(MotusViewMixin, viewsets.GenericViewSet):
 
 
 class WhoAmIView(MotusAPIView):
-    """The caller's identity: what the API writes as worker, author and actor."""
+    """The caller's identity (what the API writes as worker, author and actor) and roles.
+    Open to every authenticated caller, so an account without a role can see why it is
+    refused elsewhere."""
+
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=WhoAmISerializer, tags=["identity"])
     def get(self, request):
+        user = request.user
         return Response(
-            {
-                "identity": self.actor.identity,
-                "worker_type": self.actor.worker_type,
-                "username": request.user.get_username(),
-                "is_staff": self.actor.is_staff,
-            }
+            WhoAmISerializer(
+                {
+                    "identity": self.actor.identity,
+                    "worker_type": self.actor.worker_type,
+                    "username": user.get_username(),
+                    "is_staff": self.actor.is_staff,
+                    "roles": policy.roles_of(user),
+                    "permissions": sorted(
+                        {
+                            rule.permission
+                            for rule in policy.MATRIX
+                            if user.has_perm(rule.permission)
+                        }
+                    ),
+                }
+            ).data
         )
 
 

@@ -15,7 +15,8 @@ from django.db.backends.sqlite3 import base, operations, schema
 
 from system.sqlfiles import read_statements
 
-SEED_MIGRATION = ("system", "0003_seed")
+#: Migrations whose SQL files insert required rows (``INSERT OR IGNORE``), re-run after flush.
+SEED_MIGRATIONS = (("system", "0003_seed"), ("roadmap", "0005_review_status"))
 
 
 class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
@@ -41,10 +42,10 @@ class DatabaseOperations(operations.DatabaseOperations):
         statements += [f'DROP TRIGGER "{name}"' for name, _ in guards]
         statements += deletes
         statements += [sql for _, sql in guards]
-        app_label, name = SEED_MIGRATION
         if "terminology" in tables:
-            app_path = apps.get_app_config(app_label).path
-            statements += read_statements(app_path, self.connection.vendor, name)
+            for app_label, name in SEED_MIGRATIONS:
+                app_path = apps.get_app_config(app_label).path
+                statements += read_statements(app_path, self.connection.vendor, name)
         return statements
 
 

@@ -11,10 +11,13 @@ from roadmap.models import RoadmapDependency, RoadmapItem
 
 @pytest.fixture
 def api_for(db):
-    """``api_for("alice")`` → a client for agent alice; ``agent=False`` for a person."""
+    """``api_for("alice")`` → a client for agent alice; ``agent=False`` for a person;
+    ``role=`` a role of ``system.policy.Role`` (see ``make_user`` for the defaults)."""
 
-    def factory(name: str, *, agent: bool = True, staff: bool = False) -> ApiClient:
-        user, token = make_user(name, agent=agent, staff=staff)
+    def factory(
+        name: str, *, agent: bool = True, staff: bool = False, role: str | None = None
+    ) -> ApiClient:
+        user, token = make_user(name, agent=agent, staff=staff, role=role)
         return ApiClient(f"{'agent' if agent else 'user'}:{name}", token, user)
 
     return factory

@@ -8,12 +8,13 @@ import json
 
 import pytest
 from api_support import ApiClient, error_of
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.test import Client
 from drf_spectacular.drainage import GENERATOR_STATS
 
 from kernel.models import Attempt, Blocker
+from system import policy
 from system.fields import utc_now
 from system.models import ApiToken, AuditLog, IdempotencyKey
 
@@ -37,6 +38,8 @@ def test_identity_of_agents_and_people(alice, api_for):
         "worker_type": "agent",
         "username": "alice",
         "is_staff": False,
+        "roles": ["agent"],
+        "permissions": sorted(policy.ROLE_PERMISSIONS[policy.Role.AGENT] + (policy.READ,)),
     }
     pat = api_for("pat", agent=False)
     assert pat.get("/api/v1/whoami/").json()["identity"] == "user:pat"
@@ -97,6 +100,7 @@ def test_create_agent_prints_a_token_once(db):
 def test_staff_session_works_with_csrf_and_others_sessions_do_not(db, make_item):
     make_item("A")
     staff = User.objects.create_user("sam", is_staff=True)
+    staff.groups.add(Group.objects.get(name=policy.group_name(policy.Role.LEAD)))
     session = Client(enforce_csrf_checks=True)
     session.force_login(staff)
     assert session.get("/api/v1/whoami/").json()["identity"] == "user:sam"

@@ -23,6 +23,7 @@ from kernel.models import (
     Lease,
 )
 from roadmap.models import RoadmapAssignment, RoadmapItem
+from system import policy
 from system.fields import utc_now
 from system.models import AuditLog, InstanceConfig
 
@@ -421,21 +422,31 @@ def test_decisions_supersede_and_validate(alice, make_item):
     make_item("A")
     attempt_id = claimed(alice, "A")["attempt"]["id"]
     url = attempt_url(attempt_id, "decisions")
-    first = alice.post(url, {"decision_type": "approval", "decision_summary": "v1"})
+    first = alice.post(url, {"decision_type": "plan_committed", "decision_summary": "v1"})
     first_id = first.json()["record"]["id"]
     second = alice.post(
         url,
-        {"decision_type": "approval", "decision_summary": "v2", "supersedes_decision_id": first_id},
+        {
+            "decision_type": "plan_committed",
+            "decision_summary": "v2",
+            "supersedes_decision_id": first_id,
+        },
     )
     assert second.status_code == 201
     assert Decision.objects.get(pk=second.json()["record"]["id"]).supersedes_decision_id == first_id
-    unknown = alice.post(url, {"decision_type": "approval", "supersedes_decision_id": "dec-x"})
+    unknown = alice.post(
+        url, {"decision_type": "plan_committed", "supersedes_decision_id": "dec-x"}
+    )
     assert unknown.status_code == 400
     assert "supersedes_decision_id" in error_of(unknown)["fields"]
     bad_type = alice.post(url, {"decision_type": "veto"})
     assert bad_type.status_code == 400 and "decision_type" in error_of(bad_type)["fields"]
     listed = alice.get("/api/v1/decisions/", {"supersedes_decision_id": first_id}).json()
     assert [d["decision_summary"] for d in listed["results"]] == ["v2"]
+    assert Decision.objects.count() == 2
+    own_approval = alice.post(url, {"decision_type": "approval", "decision_summary": "mine"})
+    assert own_approval.status_code == 403
+    assert error_of(own_approval)["details"]["required_permission"] == policy.REVIEW_WORK
     assert Decision.objects.count() == 2
 
 
@@ -549,12 +560,12 @@ def test_staff_expires_a_stale_attempt_over_http(alice, staff, make_item):
     assert AuditLog.objects.filter(resource_id=attempt_id, actor="user:sam").exists()
 
 
-def test_my_work_lists_the_callers_attempts_assignments_and_leases(alice, bob, make_item):
+def test_my_work_lists_the_callers_attempts_assignments_and_leases(alice, bob, staff, make_item):
     make_item("A")
     make_item("B")
     claimed(alice, "A")
-    bob.post(
-        "/api/v1/assignments/", {"item_id": "B", "agent_id": "agent:alice", "role": "reviewer"}
+    staff.post(
+        "/api/v1/assignments/", {"item_id": "B", "agent_id": "agent:alice", "role": "observer"}
     )
     alice.post(
         "/api/v1/leases/",
@@ -565,7 +576,7 @@ def test_my_work_lists_the_callers_attempts_assignments_and_leases(alice, bob, m
     assert work["attempts"][0]["lease_expires_at"].endswith("Z")
     assert sorted((a["item_id"], a["role"]) for a in work["assignments"]) == [
         ("A", "implementer"),
-        ("B", "reviewer"),
+        ("B", "observer"),
     ]
     assert sorted(lease["resource_type"] for lease in work["leases"]) == ["file", "work_item"]
     assert work["next_actions"][0]["action"] == "context"

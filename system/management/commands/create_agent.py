@@ -1,4 +1,5 @@
-"""``create_agent NAME``: a Django user for an agent, in the ``agents`` group, with a token.
+"""``create_agent NAME [--role agent|reviewer]``: a Django user for an agent, in the ``agents``
+group and a role group (``system.policy``), with a token.
 
 The token is printed once and only its hash is kept; run the command again (with
 ``--new-token``) to issue another one for the same agent.
@@ -8,6 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from system import policy
 from system.identity import AGENT_GROUP
 from system.models import ApiToken
 
@@ -21,12 +23,20 @@ class Command(BaseCommand):
             "--client", default="default", help="Label of the client that uses the token."
         )
         parser.add_argument(
+            "--role",
+            choices=[policy.Role.AGENT, policy.Role.REVIEWER],
+            default=None,
+            help="What the agent may do (default: agent for a new agent; an existing one keeps "
+            "its roles unless this is given). Leads and viewers are people: give those roles "
+            "in the admin.",
+        )
+        parser.add_argument(
             "--new-token",
             action="store_true",
             help="Issue another token for an agent that already exists.",
         )
 
-    def handle(self, *args, name, client, new_token, **options):
+    def handle(self, *args, name, client, new_token, role, **options):
         name = name.strip()
         if not name or ":" in name or any(ch.isspace() for ch in name):
             raise CommandError("NAME must be non-empty, without spaces or ':'.")
@@ -41,6 +51,18 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             group, _ = Group.objects.get_or_create(name=AGENT_GROUP)
             user.groups.add(group)
+            if created or role:
+                role_groups = Group.objects.filter(
+                    name__in=[policy.group_name(r) for r in policy.Role]
+                )
+                user.groups.remove(*role_groups)
+                user.groups.add(Group.objects.get(name=policy.group_name(role or "agent")))
             _, raw_key = ApiToken.issue(user, name=client)
-        self.stderr.write(f"agent:{name} — keep this token, it is not shown again:")
+        roles = ", ".join(
+            g.removeprefix("role:")
+            for g in user.groups.filter(name__startswith="role:").values_list("name", flat=True)
+        )
+        self.stderr.write(
+            f"agent:{name} (role: {roles or 'none'}) — keep this token, it is not shown again:"
+        )
         self.stdout.write(raw_key)

@@ -1,0 +1,180 @@
+"""What agents work for, over HTTP: programs, products, features, releases, change requests
+(with their dependencies), bugs, standards and charters, read-only and live rows only; and
+filing a bug, through ``programs.services``."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from programs import filtersets, services
+from programs.api import serializers as s
+from programs.models import (
+    Bug,
+    ChangeRequest,
+    CharterDoc,
+    CrDependency,
+    Feature,
+    Product,
+    Program,
+    Release,
+    Standard,
+    StandardAssignment,
+)
+from system.api.views import MotusViewSet, validated
+from system.errors import NotFound
+
+TAGS = ["programs"]
+
+
+class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusViewSet):
+    """List (filtered, paginated) and retrieve by text key; an unknown or soft-deleted key
+    is a 404 in the common error shape."""
+
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self):
+        pk = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        queryset = self.get_queryset()
+        try:
+            obj = queryset.get(pk=pk)
+        except queryset.model.DoesNotExist:
+            raise NotFound(f"No {queryset.model._meta.verbose_name} {pk!r}.") from None
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+
+def _tagged(viewset):
+    return extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))(
+        viewset
+    )
+
+
+@_tagged
+class ProgramViewSet(ReadOnlyViewSet):
+    """Programs: the top of the hierarchy (program → products → features and releases)."""
+
+    queryset = Program.objects.live().order_by("id")
+    serializer_class = s.ProgramSerializer
+    filterset_class = filtersets.ProgramFilterSet
+    ordering_fields = ["id", "name", "created_at", "updated_at"]
+
+
+@_tagged
+class ProductViewSet(ReadOnlyViewSet):
+    """Products of programs."""
+
+    queryset = Product.objects.live().order_by("id")
+    serializer_class = s.ProductSerializer
+    filterset_class = filtersets.ProductFilterSet
+    ordering_fields = ["id", "name", "created_at", "updated_at"]
+
+
+@_tagged
+class FeatureViewSet(ReadOnlyViewSet):
+    """Features of products."""
+
+    queryset = Feature.objects.live().order_by("id")
+    serializer_class = s.FeatureSerializer
+    filterset_class = filtersets.FeatureFilterSet
+    ordering_fields = ["id", "name", "created_at", "updated_at"]
+
+
+@_tagged
+class ReleaseViewSet(ReadOnlyViewSet):
+    """Releases of products."""
+
+    queryset = Release.objects.live().order_by("id")
+    serializer_class = s.ReleaseSerializer
+    filterset_class = filtersets.ReleaseFilterSet
+    ordering_fields = ["id", "name", "target_date", "created_at", "updated_at"]
+
+
+def _linked_crs(edges, end: str) -> list[dict]:
+    """The live change requests at ``end`` of ``cr_dependencies`` edges."""
+    rows = edges.filter(**{f"{end}__deleted_at__isnull": True}).order_by(f"{end}_id")
+    return [
+        {
+            "id": row[f"{end}_id"],
+            "title": row[f"{end}__title"],
+            "status_key": row[f"{end}__status_key"],
+            "dependency_type": row["dependency_type"],
+            "created_at": row["created_at"],
+        }
+        for row in rows.values(
+            f"{end}_id", f"{end}__title", f"{end}__status_key", "dependency_type", "created_at"
+        )
+    ]
+
+
+@extend_schema_view(list=extend_schema(tags=TAGS))
+class ChangeRequestViewSet(ReadOnlyViewSet):
+    """Change requests against products and features; the detail adds their dependencies."""
+
+    queryset = ChangeRequest.objects.live().order_by("id")
+    serializer_class = s.ChangeRequestSerializer
+    filterset_class = filtersets.ChangeRequestFilterSet
+    ordering_fields = ["id", "title", "created_at", "updated_at", "target_version"]
+
+    @extend_schema(tags=TAGS, responses=s.ChangeRequestDetailSerializer)
+    def retrieve(self, request, pk):
+        """The change request, the live CRs it depends on (``dependencies``) and the live CRs
+        that depend on it (``dependents``)."""
+        cr = self.get_object()
+        detail = s.ChangeRequestSerializer(cr).data
+        linked = s.LinkedChangeRequestSerializer
+        detail["dependencies"] = linked(
+            _linked_crs(CrDependency.objects.filter(cr_id=cr.pk), "depends_on"), many=True
+        ).data
+        detail["dependents"] = linked(
+            _linked_crs(CrDependency.objects.filter(depends_on_id=cr.pk), "cr"), many=True
+        ).data
+        return Response(detail)
+
+
+@extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
+class BugViewSet(ReadOnlyViewSet):
+    """Bugs, newest first. Anyone with ``programs.add_bug`` (agents do) may file one."""
+
+    queryset = Bug.objects.live().order_by("-created_at", "-id")
+    serializer_class = s.BugSerializer
+    filterset_class = filtersets.BugFilterSet
+    ordering_fields = ["id", "created_at", "updated_at", "severity_key", "status_key"]
+
+    @extend_schema(tags=TAGS, request=s.BugCreateSerializer, responses={201: s.BugSerializer})
+    def create(self, request):
+        """File a bug: reported by the caller, ``open``, with a generated ``BUG-…`` id."""
+        bug = services.file_bug(self.actor, **validated(s.BugCreateSerializer, request))
+        return Response(s.BugSerializer(bug).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(tags=TAGS))
+class StandardViewSet(ReadOnlyViewSet):
+    """Quality standards; ``entity_type``/``entity_id`` find those that apply to a row."""
+
+    queryset = Standard.objects.live().order_by("sort_order", "id")
+    serializer_class = s.StandardSerializer
+    filterset_class = filtersets.StandardFilterSet
+    ordering_fields = ["id", "name", "sort_order", "created_at", "updated_at"]
+
+    @extend_schema(tags=TAGS, responses=s.StandardDetailSerializer)
+    def retrieve(self, request, pk):
+        """The standard and the entities it is assigned to."""
+        standard = self.get_object()
+        detail = s.StandardSerializer(standard).data
+        assignments = StandardAssignment.objects.filter(standard_id=standard.pk).order_by(
+            "entity_type", "entity_id"
+        )
+        detail["assignments"] = s.StandardAssignmentSerializer(assignments, many=True).data
+        return Response(detail)
+
+
+@_tagged
+class CharterViewSet(ReadOnlyViewSet):
+    """Charter documents (roadmap, ethos, release checklist), by type and version."""
+
+    queryset = CharterDoc.objects.live().order_by("doc_type_key", "version", "id")
+    serializer_class = s.CharterSerializer
+    filterset_class = filtersets.CharterFilterSet
+    ordering_fields = ["id", "version", "created_at", "updated_at"]

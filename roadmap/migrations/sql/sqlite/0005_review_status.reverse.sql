@@ -1,0 +1,3 @@
+DELETE FROM instance_config WHERE key = 'review_required';
+DELETE FROM terminology WHERE domain = 'roadmap_status' AND internal_key = 'review'
+  AND NOT EXISTS (SELECT 1 FROM roadmap_items WHERE status_key = 'review');
