@@ -162,7 +162,10 @@ def in_process_child(raw_db: str, cycles: int) -> None:
         services.record_evidence(actor, attempt, dict(evidence))
         services.release(actor, attempt, "completed")
 
-    actor = Actor(identity="agent:bench0")
+    from django.contrib.auth.models import User
+
+    # A real agent account (made by create_agent above): its role decides what it may do.
+    actor = Actor.of(User.objects.get(username="bench0"))
     evidence = {"evidence_type": "test_result", "uri": "bench://service", "sha256": SHA}
     from django.conf import settings
 

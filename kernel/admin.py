@@ -1,23 +1,66 @@
 """Admin of the `kernel` app: blockers are edited here; the kernel's logs are read-only.
 
+Blockers are raised and resolved through ``kernel.services`` (``raise_blocker``,
+``resolve_blocker``), as on the API: a lead unblocks an item from a blocker's page by writing
+the resolution and ticking "Resolve with a waiver", which records the waiver decision and
+the resolution in one transaction. Decisions stay read-only here, except the review
+decisions the roadmap item list records through ``kernel.services.record_decision``.
+
 A work item's required capabilities (composite key) are edited on the roadmap item's page:
-this module re-registers the roadmap item admin with that inline, since `roadmap` must not
-import `kernel`.
+this module re-registers the roadmap item admin with that inline and the review actions,
+since `roadmap` must not import `kernel`.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 
 from kernel import models
+from kernel import services as kernel_services
 from roadmap.admin import RoadmapItemAdmin
 from roadmap.models import RoadmapItem
-from system.admin_base import CompositeKeyInline, ContractAdmin, ReadOnlyAdmin, actor
+from system import policy
+from system.admin_base import (
+    CompositeKeyInline,
+    ContractAdmin,
+    ContractModelForm,
+    ReadOnlyAdmin,
+    acting,
+    adopt,
+    form_columns,
+)
 
 #: A blocker's resolution is written once, in one UPDATE, then frozen (RULES.md 3.5).
 RESOLUTION_FIELDS = ("resolved_at", "resolved_by", "resolution")
+#: What raising a blocker in the admin sets (the service fills id, creator and time).
+RAISE_FIELDS = (
+    "work",
+    "reason_code",
+    "title",
+    "description",
+    "needs",
+    "severity",
+    "related_planning_item",
+)
+
+
+class BlockerForm(ContractModelForm):
+    waive = forms.BooleanField(
+        required=False,
+        label="Resolve with a waiver",
+        help_text="Records a waiver decision (yours, with the resolution as its rationale) "
+        "and resolves the blocker in one step, without evidence. Needs the reviewer role.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("waive") and not cleaned.get("resolution"):
+            self.add_error("resolution", "Write the resolution: it is the waiver's rationale.")
+        return cleaned
 
 
 @admin.register(models.Blocker)
 class BlockerAdmin(ContractAdmin):
+    form = BlockerForm
     list_display = (
         "id",
         "work",
@@ -36,16 +79,64 @@ class BlockerAdmin(ContractAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.resolved_at is not None:
-            readonly += [name for name in RESOLUTION_FIELDS if name not in readonly]
-        return readonly
+        # The service stamps who resolved it and when; a resolution, once written, is frozen;
+        # a blocker stays on the item (and attempt) it was raised on.
+        frozen = RESOLUTION_FIELDS if obj is not None and obj.resolved_at else RESOLUTION_FIELDS[:2]
+        if obj is not None:
+            frozen = ("work", "attempt", *frozen)
+        return readonly + [name for name in frozen if name not in readonly]
 
-    def stamp(self, request, obj, form, change):
-        stamped = super().stamp(request, obj, form, change)
-        if "resolved_at" in form.changed_data and obj.resolved_at and not obj.resolved_by:
-            obj.resolved_by = actor(request)
-            stamped.append("resolved_by")
-        return stamped
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None or obj.resolved_at is not None:
+            kwargs.setdefault("form", ContractModelForm)  # nothing to resolve: no waiver box
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None:
+            shown = {*RAISE_FIELDS, "created_by", "created_at"}
+            return [name for name in fields if name in shown]
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fields = self.get_fields(request, obj)
+        if obj is None or obj.resolved_at is not None:
+            return [(None, {"fields": fields})]
+        if not self.has_change_permission(request, obj):
+            return [(None, {"fields": [name for name in fields if name != "waive"]})]
+        resolve = ["resolution", "waive"]
+        return [
+            (None, {"fields": [name for name in fields if name not in resolve]}),
+            (
+                "Resolve",
+                {
+                    "fields": resolve,
+                    "description": "Resolving needs evidence on the item newer than the "
+                    "blocker, or a waiver: tick the box to record one with the resolution.",
+                },
+            ),
+        ]
+
+    def save_new(self, request, obj, form):
+        blocker = kernel_services.raise_blocker(
+            acting(request),
+            form_columns(obj, form, exclude={"work"}),
+            work_id=obj.work_id,
+        )
+        adopt(obj, models.Blocker.objects.get(pk=blocker["id"]))
+
+    def save_change(self, request, obj, form, changed):
+        others = [name for name in changed if name not in RESOLUTION_FIELDS]
+        if others:
+            super().save_change(request, obj, form, others)
+        if "resolution" in changed and obj.resolution:
+            kernel_services.resolve_blocker(
+                acting(request),
+                obj.pk,
+                obj.resolution,
+                waive=bool(form.cleaned_data.get("waive")),
+            )
+            adopt(obj, models.Blocker.objects.get(pk=obj.pk))
 
 
 @admin.register(models.Attempt)
@@ -173,6 +264,55 @@ admin.site.unregister(RoadmapItem)
 
 @admin.register(RoadmapItem)
 class WorkItemAdmin(RoadmapItemAdmin):
-    """The roadmap item admin, plus what the kernel records about the item as work."""
+    """The roadmap item admin, plus what the kernel records about the item as work: its
+    required capabilities, and the review of items in ``review`` (pass: completed; reject:
+    back to pending, the reason as feedback for the next claimer)."""
 
     inlines = [*RoadmapItemAdmin.inlines, WorkRequiredCapabilityInline]
+    actions = [*RoadmapItemAdmin.actions, "pass_review", "reject_review"]
+
+    def has_review_permission(self, request):
+        return request.user.has_perm(policy.REVIEW_WORK)
+
+    @admin.action(
+        description="Pass review of selected items (Reason: rationale)", permissions=["review"]
+    )
+    def pass_review(self, request, queryset):
+        self.record_review(request, queryset, "review_passed", "Passed review of {count} item(s).")
+
+    @admin.action(
+        description="Reject review of selected items (Reason: feedback)", permissions=["review"]
+    )
+    def reject_review(self, request, queryset):
+        self.record_review(
+            request, queryset, "review_rejected", "Rejected review of {count} item(s)."
+        )
+
+    def record_review(self, request, queryset, decision_type: str, done_message: str):
+        """One review decision per selected item, all or none."""
+        reason = request.POST.get("deletion_reason", "").strip() or None
+        if decision_type == "review_rejected" and not reason:
+            self.message_user(
+                request,
+                "Say why in Reason: it is the feedback for whoever takes the item next.",
+                messages.ERROR,
+            )
+            return
+        who = acting(request)
+        summary = "Review passed" if decision_type == "review_passed" else "Review rejected"
+        keys = list(queryset.live().values_list("pk", flat=True))
+
+        def write():
+            for pk in keys:
+                kernel_services.record_decision(
+                    who,
+                    {
+                        "decision_type": decision_type,
+                        "decision_summary": f"{summary}: {pk}",
+                        "rationale": reason,
+                    },
+                    work_id=pk,
+                )
+            return len(keys)
+
+        self.run_refusable(request, write, done_message)

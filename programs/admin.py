@@ -18,9 +18,11 @@ from system.admin_base import (
 
 
 class VersionHistoryMixin:
-    """Shows a row's ``entity_versions`` snapshots as a timeline on its change page."""
+    """Shows a row's ``entity_versions`` snapshots as a timeline on its change page, each
+    with who made it, taken from the audit trail (see ``programs.history``)."""
 
-    #: ``entity_versions.entity_type`` of the model (RULES.md 5.2).
+    #: ``entity_versions.entity_type`` of the model (RULES.md 5.2); the audit rows of the
+    #: same rows have the admin's ``get_audit_resource_type()`` (``cr`` → ``change_request``).
     history_entity_type = ""
 
     def get_readonly_fields(self, request, obj=None):
@@ -45,7 +47,13 @@ class VersionHistoryMixin:
         domains = self.terminology_fields(self.model)
         names = terminology.display_names_by_domain(*domains.values())
         labels = {field: names[domain] for field, domain in domains.items()}
-        entries = version_timeline(self.history_entity_type, obj.pk, titles=titles, labels=labels)
+        entries = version_timeline(
+            self.history_entity_type,
+            obj.pk,
+            resource_type=self.get_audit_resource_type(),
+            titles=titles,
+            labels=labels,
+        )
         return render_to_string("admin/includes/version_history.html", {"entries": entries})
 
 
@@ -190,6 +198,11 @@ class BugAdmin(VersionHistoryMixin, ContractAdmin):
     autocomplete_fields = ("feature", "fix_cr")
     ordering = ("-updated_at",)
 
+    def has_add_permission(self, request):
+        # The form sets what a lead owns (status, assignee, fix); agents and others with
+        # only ``add_bug`` file bugs through the API (``programs.services.file_bug``).
+        return super().has_add_permission(request) and self.has_change_permission(request)
+
 
 @admin.register(models.Standard)
 class StandardAdmin(ContractAdmin):
@@ -217,6 +230,33 @@ class CharterDocAdmin(ContractAdmin):
 
     def write(self, obj, update_fields):
         save_charter_doc(obj, update_fields=update_fields)
+
+    def save_new(self, request, obj, form):
+        self.audit_deactivated_rival(request, obj)
+        super().save_new(request, obj, form)
+
+    def save_change(self, request, obj, form, changed):
+        if "is_active" in changed:
+            self.audit_deactivated_rival(request, obj)
+        super().save_change(request, obj, form, changed)
+
+    def audit_deactivated_rival(self, request, obj):
+        """Activating a doc deactivates the active one of its type (``save_charter_doc`` on
+        update, the ``charter_singleton_enforce`` trigger on insert): audited too."""
+        if not obj.is_active or obj.deleted_at is not None:
+            return
+        rivals = models.CharterDoc.objects.live().filter(
+            doc_type_key=obj.doc_type_key, is_active=True
+        )
+        for pk in rivals.exclude(pk=obj.pk).values_list("pk", flat=True):
+            self.record_audit(
+                request,
+                pk,
+                "update",
+                old={"is_active": True},
+                new={"is_active": False},
+                context={"activated": obj.pk},
+            )
 
 
 @admin.register(models.ComplianceResult)

@@ -1,18 +1,60 @@
-"""Admin of the `roadmap` app: items with their dependencies and assignments, claims, logs."""
+"""Admin of the `roadmap` app: items with their dependencies and assignments, claims, logs.
 
+Items, their dependencies and new assignments, and claims are written through
+``roadmap.services``, the same functions the API calls: the same rules (a status change is a
+lead's override with a reason, no completion while a blocking prerequisite is open, the
+phase limit, no delete while others depend on an item, who may record a test result) and
+the same audit rows. A refusal is a form error or an admin error message, nothing saved.
+"""
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.helpers import ActionForm
 
 from programs.admin import VersionHistoryMixin
-from roadmap import models
+from roadmap import models, services
+from system import policy
 from system.admin_base import (
     CompositeKeyInline,
     ContractAdmin,
+    ContractModelForm,
     ContractTabularInline,
     ReadOnlyAdmin,
+    acting,
+    adopt,
+    changed_columns,
+    form_columns,
 )
+
+# --------------------------------------------------------------------------- assignments
+
+#: The transitions that take a new assignment (``assigned``) to the status chosen in the form.
+ASSIGNMENT_PATHS = {
+    "assigned": (),
+    "active": ("start",),
+    "completed": ("start", "complete"),
+    "dropped": ("drop",),
+}
+
+
+def create_assignment(request, item_id: str, obj) -> None:
+    """A new assignment row through ``services.create_assignment`` (the assignee must be
+    an account able to do the role; the trigger writes the audit row), then moved to the
+    status chosen in the form by the service's transitions."""
+    who = acting(request)
+    assignment = services.create_assignment(
+        who, item_id, agent_id=obj.agent_id or None, role=obj.role, notes=obj.notes
+    )
+    for step in ASSIGNMENT_PATHS.get(obj.status, ()):
+        assignment = services.transition_assignment(who, assignment.pk, step)
+    adopt(obj, assignment)
 
 
 class RoadmapDependencyInline(CompositeKeyInline):
+    """Edges added and removed through ``services.add_dependency`` / ``remove_dependency``
+    (the insert trigger and the service write their audit rows); a changed type or note is
+    a plain audited update."""
+
     model = models.RoadmapDependency
     fk_name = "item"
     fields = ("depends_on", "dependency_type", "notes")
@@ -20,15 +62,54 @@ class RoadmapDependencyInline(CompositeKeyInline):
     verbose_name = "dependency (this item depends on)"
     verbose_name_plural = "dependencies (this item depends on)"
 
+    def create_row(self, request, parent, obj):
+        edge = services.add_dependency(
+            acting(request), parent.pk, obj.depends_on_id, obj.dependency_type, obj.notes
+        )
+        adopt(obj, edge)
+
+    def delete_row(self, request, obj):
+        services.remove_dependency(acting(request), obj.item_id, obj.depends_on_id)
+
 
 class RoadmapAssignmentInline(ContractTabularInline):
+    """New rows through ``services.create_assignment``; changes to existing rows are plain
+    audited updates."""
+
     model = models.RoadmapAssignment
     fields = ("agent_id", "role", "status", "started_at", "completed_at", "notes")
+
+    def create_row(self, request, parent, obj):
+        create_assignment(request, parent.pk, obj)
+
+
+# --------------------------------------------------------------------------- items
+
+
+class RoadmapItemForm(ContractModelForm):
+    reason = forms.CharField(
+        required=False,
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Required when the status changes: setting it directly is a lead's "
+        "override, recorded with this reason in the audit trail.",
+    )
+
+
+class RoadmapItemActionForm(ActionForm):
+    deletion_reason = forms.CharField(required=False, label="Reason", max_length=500)
+    detach_dependents = forms.BooleanField(
+        required=False,
+        label="Detach dependents (soft-delete)",
+        help_text="Also remove the dependencies of unfinished items on the deleted ones.",
+    )
 
 
 @admin.register(models.RoadmapItem)
 class RoadmapItemAdmin(VersionHistoryMixin, ContractAdmin):
     history_entity_type = "roadmap_item"
+    form = RoadmapItemForm
+    action_form = RoadmapItemActionForm
     terminology_domains = {"item_type": "roadmap_item_type"}
     list_display = (
         "id",
@@ -47,6 +128,74 @@ class RoadmapItemAdmin(VersionHistoryMixin, ContractAdmin):
     ordering = ("phase_key", "rank", "id")
     inlines = [RoadmapDependencyInline, RoadmapAssignmentInline]
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        may_save = (
+            self.has_add_permission(request)
+            if obj is None
+            else self.has_change_permission(request, obj)
+        )
+        fields = [name for name in fields if name != "reason"]
+        if may_save and "status_key" in fields:
+            # Right below the status, which it is about.
+            fields.insert(fields.index("status_key") + 1, "reason")
+        return fields
+
+    # ---- saving: the service layer writes and audits
+
+    def save_new(self, request, obj, form):
+        item = services.create_item(
+            acting(request),
+            id=obj.pk or None,
+            reason=form.cleaned_data.get("reason") or None,
+            # Left empty: the service's defaults (rank at the end of the phase, completed_at).
+            **{
+                column: value
+                for column, value in form_columns(obj, form, exclude={"id", "created_by"}).items()
+                if value is not None
+            },
+        )
+        adopt(obj, item)
+
+    def save_change(self, request, obj, form, changed):
+        item = services.update_item(
+            acting(request),
+            obj.pk,
+            changed_columns(obj, changed),
+            reason=form.cleaned_data.get("reason") or None,
+        )
+        adopt(obj, item)
+
+    # ---- actions
+
+    def _reason(self, request):
+        return request.POST.get("deletion_reason", "").strip() or None
+
+    @admin.action(description="Soft-delete selected items", permissions=["change"])
+    def soft_delete_selected(self, request, queryset):
+        who, reason = acting(request), self._reason(request)
+        detach = request.POST.get("detach_dependents") in ("on", "true", "1")
+        keys = list(queryset.live().values_list("pk", flat=True))
+
+        def write():
+            for pk in keys:
+                services.delete_item(who, pk, detach=detach, reason=reason)
+            return len(keys)
+
+        self.run_refusable(request, write, "Soft-deleted {count} item(s).")
+
+    @admin.action(description="Restore selected items", permissions=["change"])
+    def restore_selected(self, request, queryset):
+        who = acting(request)
+        keys = list(queryset.deleted().values_list("pk", flat=True))
+
+        def write():
+            for pk in keys:
+                services.restore_item(who, pk)
+            return len(keys)
+
+        self.run_refusable(request, write, "Restored {count} item(s).")
+
 
 @admin.register(models.RoadmapAssignment)
 class RoadmapAssignmentAdmin(ContractAdmin):
@@ -56,6 +205,9 @@ class RoadmapAssignmentAdmin(ContractAdmin):
     search_fields = ("agent_id", "item__id", "item__title")
     autocomplete_fields = ("item",)
     ordering = ("-assigned_at", "-id")
+
+    def save_new(self, request, obj, form):
+        create_assignment(request, obj.item_id, obj)
 
 
 @admin.register(models.AssignmentPrerequisite)
@@ -76,10 +228,38 @@ class AssignmentPrerequisiteAdmin(ReadOnlyAdmin):
 
 @admin.register(models.Claim)
 class ClaimAdmin(ContractAdmin):
+    """Claims through ``services.create_claim`` / ``update_claim``: editing a claim is a
+    lead's (``change_claim``); recording its test status takes ``record_test_result``, which
+    may be granted alone (such a user edits only the test status here)."""
+
     list_display = ("id", "page", "claim_type", "test_status", "test_function", "last_verified_at")
     list_filter = ("claim_type", "test_status", "page")
     search_fields = ("id", "claim_text", "page", "test_function")
     ordering = ("page", "id")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) or request.user.has_perm(
+            policy.RECORD_TEST_RESULT
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not super().has_change_permission(request, obj):
+            editable = {"test_status"}
+            readonly += [
+                f.name
+                for f in self.model._meta.concrete_fields
+                if f.name not in editable and f.name not in readonly
+            ]
+        return readonly
+
+    def save_new(self, request, obj, form):
+        claim = services.create_claim(acting(request), **form_columns(obj, form))
+        adopt(obj, claim)
+
+    def save_change(self, request, obj, form, changed):
+        claim = services.update_claim(acting(request), obj.pk, changed_columns(obj, changed))
+        adopt(obj, claim)
 
 
 @admin.register(models.PlanEvent)

@@ -1,9 +1,10 @@
 """Admin of the `system` app: terminology and settings are edited; the rest is read-only."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 
-from system import models
-from system.admin_base import ContractAdmin, ReadOnlyAdmin
+from system import audit, models
+from system.admin_base import ContractAdmin, ReadOnlyAdmin, actor, resource_type_of
 from system.fields import utc_now
 
 
@@ -193,5 +194,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke_selected(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=utc_now())
+        with transaction.atomic():
+            live = queryset.filter(revoked_at__isnull=True)
+            tokens = list(live.values_list("pk", "key_prefix", "user__username"))
+            count = live.update(revoked_at=utc_now())
+            for pk, prefix, username in tokens:
+                audit.record(
+                    actor(request),
+                    resource_type_of(self.model),
+                    str(pk),
+                    "revoke",
+                    context={"key_prefix": prefix, "user": username},
+                )
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

@@ -13,12 +13,23 @@ What it gives each table, so the per-app admin modules only declare columns and 
   (``BEFORE UPDATE OF ...``, e.g. the frozen blocker resolution) see only real changes, and
   an unchanged form writes nothing (so no empty version snapshot);
 * bookkeeping columns (``created_at``, ``deleted_by``, ...) shown read-only and filled with
-  the acting user (``user:<username>``).
+  the acting user (``user:<username>``);
+* every write audited: a create (its values), a change (old → new of the changed columns),
+  an inline row's create / change / delete, a soft delete (with its reason) and a restore
+  each append one ``audit_log`` row in the transaction of the write, by the acting user,
+  with the snake_case model name as ``resource_type`` (what the API writes). An admin
+  whose rows are written by a service function overrides ``save_new`` / ``save_change`` /
+  the row hooks and leaves the audit row to the service;
+* a refusal of the service layer (``ServiceError``) is shown like the database's: a form
+  error (on the field it names, when the form has it), with nothing saved.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
+import re
 
 from django import forms
 from django.contrib import admin, messages
@@ -29,9 +40,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery, TextField
 from django.forms.models import BaseInlineFormSet
 
-from system import terminology
+from system import audit, terminology
 from system.db_errors import database_message
-from system.fields import ShortTextField, TerminologyKeyField
+from system.errors import ServiceError
+from system.fields import ShortTextField, TerminologyKeyField, format_timestamp
 from system.identity import Actor
 from system.models import Terminology
 
@@ -53,6 +65,33 @@ def actor(request) -> str:
     """The logged-in user's identity (``user:NAME``, or ``agent:NAME`` for an agent account),
     the same string the API writes (RULES.md 1.7)."""
     return Actor.of(request.user).identity
+
+
+def acting(request) -> Actor:
+    """The logged-in user as the service layer takes it."""
+    return Actor.of(request.user)
+
+
+def adopt(obj, saved) -> None:
+    """Make the form's ``obj`` the row a service function saved (``saved``): its values and
+    its saved state, so the rest of the admin view (inlines, messages) works on it."""
+    for model_field in type(obj)._meta.concrete_fields:
+        setattr(obj, model_field.attname, getattr(saved, model_field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+def changed_columns(obj, names) -> dict:
+    """Column → value of ``obj``'s model fields ``names`` (``feature`` → ``feature_id``):
+    what a service function takes."""
+    columns = (type(obj)._meta.get_field(name).attname for name in names)
+    return {column: getattr(obj, column) for column in columns}
+
+
+def form_columns(obj, form, *, exclude=()) -> dict:
+    """Column → value of the model fields the form submitted (an add through a service)."""
+    names = field_names(type(obj)) - set(exclude)
+    return changed_columns(obj, [name for name in form.cleaned_data if name in names])
 
 
 def stamp_actor(obj, request, *, adding: bool) -> list[str]:
@@ -80,6 +119,109 @@ def has_soft_delete(model) -> bool:
 
 def display_annotation(field_name: str) -> str:
     return f"{field_name}_display_name"
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def resource_type_of(model) -> str:
+    """``audit_log.resource_type`` of a model: its class name in snake_case
+    (``RoadmapItem`` → ``roadmap_item``, ``ChangeRequest`` → ``change_request``)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", model.__name__).lower()
+
+
+def audit_id(pk) -> str:
+    """``audit_log.resource_id`` of a row: its key, a composite key joined as the dependency
+    triggers write it (``B->A``)."""
+    return "->".join(map(str, pk)) if isinstance(pk, tuple) else str(pk)
+
+
+def audit_value(value):
+    """A column value as the audit columns hold it (timestamps in the contract's form)."""
+    if isinstance(value, dt.datetime):
+        return format_timestamp(value)
+    if hasattr(value, "resolve_expression"):  # a database default not read back yet
+        return None
+    return value
+
+
+def column_names(model, names) -> list[str]:
+    """The column (attname) of each model field in ``names`` (``feature`` → ``feature_id``)."""
+    return [model._meta.get_field(name).attname for name in names]
+
+
+def audit_values(obj, names=None) -> dict:
+    """Column → value of ``obj``: of the fields ``names``, or of every column (a create)."""
+    model = type(obj)
+    if names is None:
+        columns = [f.attname for f in model._meta.concrete_fields]
+    else:
+        columns = column_names(model, names)
+    return {column: audit_value(getattr(obj, column)) for column in columns}
+
+
+def stored_values(obj, names) -> dict:
+    """Column → value of the fields ``names`` as the database holds them now."""
+    columns = column_names(type(obj), names)
+    row = type(obj)._base_manager.filter(pk=obj.pk).values(*columns).first() or {}
+    return {column: audit_value(row.get(column)) for column in columns}
+
+
+class AuditMixin:
+    """The audit row of an admin or inline: one hook names the resource type."""
+
+    #: ``audit_log.resource_type`` of the rows; default: the model name in snake_case.
+    audit_resource_type: str | None = None
+
+    def get_audit_resource_type(self) -> str:
+        return self.audit_resource_type or resource_type_of(self.model)
+
+    def record_audit(self, request, pk, action: str, *, old=None, new=None, context=None):
+        """Append the audit row of a write by the acting user (in the caller's transaction)."""
+        audit.record(
+            actor(request),
+            self.get_audit_resource_type(),
+            audit_id(pk),
+            action,
+            old=old,
+            new=new,
+            context=context,
+        )
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """Why a save was refused: a message, and per-field messages when a service names them."""
+
+    message: str
+    fields: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, exc: Exception) -> Refusal:
+        if isinstance(exc, ServiceError):
+            fields = (exc.details or {}).get("fields") or {}
+            return cls(
+                exc.message,
+                {
+                    name: [str(m) for m in (msgs if isinstance(msgs, list | tuple) else [msgs])]
+                    for name, msgs in fields.items()
+                },
+            )
+        return cls(database_message(exc))
+
+
+#: What a save can be refused with: the database's rules and the service layer's.
+REFUSALS = (IntegrityError, ServiceError)
+
+
+def refusal_text(exc: Exception) -> str:
+    """One line for an admin message: the message and any field messages."""
+    refusal = Refusal.of(exc)
+    details = [f"{name}: {msg}" for name, msgs in refusal.fields.items() for msg in msgs]
+    return " ".join([refusal.message, *details])
 
 
 def column_label(model, field_name: str) -> str:
@@ -141,9 +283,10 @@ def terminology_choice_field(db_field, domain: str, label: str) -> forms.ChoiceF
 
 class ContractModelForm(forms.ModelForm):
     """Model form of the admin: keeps a row's deprecated terminology key selectable, and
-    reports a save the database refused (see ``ContractAdmin.changeform_view``)."""
+    reports a save the database or the service layer refused (see
+    ``ContractAdmin.changeform_view``)."""
 
-    database_refusal: str | None = None
+    refusal: Refusal | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,8 +304,17 @@ class ContractModelForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.database_refusal:
-            raise ValidationError(self.database_refusal, code="database_refusal")
+        if self.refusal:
+            # Field messages go on the field they name (``work_id`` names ``work``); those
+            # of fields this form lacks (an inline row's) join the form's message.
+            elsewhere = []
+            for name, field_messages in self.refusal.fields.items():
+                target = name if name in self.fields else name.removesuffix("_id")
+                if target in self.fields:
+                    self.add_error(target, field_messages)
+                else:
+                    elsewhere += [f"{name}: {message}" for message in field_messages]
+            raise ValidationError([self.refusal.message, *elsewhere], code="refused")
         return cleaned
 
 
@@ -248,7 +400,7 @@ class SoftDeleteActionForm(ActionForm):
     )
 
 
-class ContractAdmin(ContractFormFieldsMixin, admin.ModelAdmin):
+class ContractAdmin(AuditMixin, ContractFormFieldsMixin, admin.ModelAdmin):
     """Base admin of every contract table (see the module docstring)."""
 
     form = ContractModelForm
@@ -326,14 +478,32 @@ class ContractAdmin(ContractFormFieldsMixin, admin.ModelAdmin):
     # ---- saving
 
     def save_model(self, request, obj, form, change):
-        stamped = self.stamp(request, obj, form, change)
         if not change:
-            self.write(obj, update_fields=None)
+            self.save_new(request, obj, form)
             return
         names = field_names(self.model)
         changed = [name for name in form.changed_data if name in names]
         if changed:
-            self.write(obj, update_fields=[*changed, *stamped])
+            self.save_change(request, obj, form, changed)
+
+    def save_new(self, request, obj, form) -> None:
+        """Insert the new row and audit it with its values (hook: a service's create)."""
+        self.stamp(request, obj, form, False)
+        self.write(obj, update_fields=None)
+        self.record_audit(request, obj.pk, "create", new=audit_values(obj))
+
+    def save_change(self, request, obj, form, changed: list[str]) -> None:
+        """Write the ``changed`` columns (hook: a service's update). The audit row comes
+        first, so its timestamp is never later than the version snapshot the update makes."""
+        stamped = self.stamp(request, obj, form, True)
+        self.record_audit(
+            request,
+            obj.pk,
+            "update",
+            old=stored_values(obj, changed),
+            new=audit_values(obj, changed),
+        )
+        self.write(obj, update_fields=[*changed, *stamped])
 
     def stamp(self, request, obj, form, change) -> list[str]:
         """Fill in who acts; returns the columns written (hook for e.g. ``resolved_by``)."""
@@ -344,61 +514,86 @@ class ContractAdmin(ContractFormFieldsMixin, admin.ModelAdmin):
         obj.save(update_fields=update_fields)
 
     def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
+        """Each inline row through its inline's hooks (audited, or a service's)."""
+        inline = getattr(formset, "admin_inline", None) or DefaultRows(formset.model)
+        formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
-        for obj in instances:
-            stamp_actor(obj, request, adding=obj._state.adding)
-            obj.save()
+            inline.delete_row(request, obj)
+        for obj in formset.new_objects:
+            inline.create_row(request, formset.instance, obj)
+        for obj, changed in formset.changed_objects:
+            names = field_names(formset.model)
+            changed = [name for name in changed if name in names]
+            if changed:
+                inline.change_row(request, obj, changed)
         formset.save_m2m()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        refusal = getattr(request, "database_refusal", None)
+        refusal = getattr(request, "admin_refusal", None)
         if refusal:
-            form = type(form.__name__, (form,), {"database_refusal": refusal})
+            form = type(form.__name__, (form,), {"refusal": refusal})
         return form
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        """Add/change view where a save the database refuses becomes a form error.
+        """Add/change view where a save the database or a service refuses becomes a form
+        error.
 
-        The first pass runs in a transaction (Django's own); if the database refuses a
-        write, that transaction is rolled back, so the parent row and every inline row
-        are as before. The second pass re-binds the submitted data with the database's
-        message as a form error, which stops it from saving and re-renders the form.
+        The first pass runs in a transaction (Django's own); if the database or a service
+        function refuses a write, that transaction is rolled back, so the parent row, every
+        inline row and every audit row are as before. The second pass re-binds the
+        submitted data with the refusal as a form error (on the field a service names, if
+        the form has it), which stops it from saving and re-renders the form.
         """
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except IntegrityError as exc:
+        except REFUSALS as exc:
             if request.method != "POST":
                 raise
-            request.database_refusal = database_message(exc)
+            request.admin_refusal = Refusal.of(exc)
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     # ---- actions
 
     def run_refusable(self, request, write, done_message: str) -> None:
-        """Run a bulk write atomically; a database refusal is reported, not raised."""
+        """Run a bulk write atomically; a refusal (database or service) is reported, not
+        raised, and leaves every row as it was."""
         try:
             with transaction.atomic():
                 count = write()
-        except IntegrityError as exc:
-            self.message_user(request, database_message(exc), messages.ERROR)
+        except REFUSALS as exc:
+            self.message_user(request, refusal_text(exc), messages.ERROR)
             return
         self.message_user(request, done_message.format(count=count), messages.SUCCESS)
 
     @admin.action(description="Soft-delete selected rows", permissions=["change"])
     def soft_delete_selected(self, request, queryset):
         reason = request.POST.get("deletion_reason", "").strip() or None
-        self.run_refusable(
-            request,
-            lambda: queryset.soft_delete(by=actor(request), reason=reason),
-            "Soft-deleted {count} row(s).",
-        )
+
+        def write():
+            count = 0
+            for pk in list(queryset.live().values_list("pk", flat=True)):
+                # Row by row, each audit row just before its write (see programs.history).
+                self.record_audit(
+                    request, pk, "delete", context={"reason": reason} if reason else None
+                )
+                count += self.model.objects.filter(pk=pk).soft_delete(
+                    by=actor(request), reason=reason
+                )
+            return count
+
+        self.run_refusable(request, write, "Soft-deleted {count} row(s).")
 
     @admin.action(description="Restore selected rows", permissions=["change"])
     def restore_selected(self, request, queryset):
-        self.run_refusable(request, queryset.restore, "Restored {count} row(s).")
+        def write():
+            count = 0
+            for pk in list(queryset.deleted().values_list("pk", flat=True)):
+                self.record_audit(request, pk, "restore")
+                count += self.model.objects.filter(pk=pk).restore()
+            return count
+
+        self.run_refusable(request, write, "Restored {count} row(s).")
 
 
 class ReadOnlyAdmin(ContractAdmin):
@@ -416,8 +611,37 @@ class ReadOnlyAdmin(ContractAdmin):
 # --------------------------------------------------------------------------- inlines
 
 
-class ContractInlineMixin(ContractFormFieldsMixin):
-    """Inline rows of a parent: live rows only, no hard delete, compact."""
+class RowWriter(AuditMixin):
+    """How an inline writes its rows: saved as models, each audited. An inline whose rows
+    a service function writes (and audits) overrides these hooks."""
+
+    def create_row(self, request, parent, obj) -> None:
+        stamp_actor(obj, request, adding=True)
+        obj.save()
+        self.record_audit(request, obj.pk, "create", new=audit_values(obj))
+
+    def change_row(self, request, obj, changed: list[str]) -> None:
+        stamp_actor(obj, request, adding=False)
+        old, new = stored_values(obj, changed), audit_values(obj, changed)
+        self.record_audit(request, obj.pk, "update", old=old, new=new)
+        obj.save()
+
+    def delete_row(self, request, obj) -> None:
+        names = [f.name for f in type(obj)._meta.concrete_fields]
+        self.record_audit(request, obj.pk, "delete", old=stored_values(obj, names))
+        obj.delete()
+
+
+class DefaultRows(RowWriter):
+    """The row hooks for a formset no ``ContractInlineMixin`` made."""
+
+    def __init__(self, model):
+        self.model = model
+
+
+class ContractInlineMixin(RowWriter, ContractFormFieldsMixin):
+    """Inline rows of a parent: live rows only, no hard delete, compact, every row write
+    audited (see ``RowWriter``)."""
 
     form = ContractModelForm
     extra = 0
@@ -436,6 +660,17 @@ class ContractInlineMixin(ContractFormFieldsMixin):
         readonly = list(super().get_readonly_fields(request, obj))
         names = field_names(self.model)
         return readonly + [f for f in BOOKKEEPING_FIELDS if f in names and f not in readonly]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # A new class per call: ``ContractAdmin.save_formset`` finds the row hooks here.
+        formset.admin_inline = self
+        return formset
+
+    def has_delete_permission(self, request, obj=None):
+        # Removing a row that can be removed (an edge) is editing it, like its parent:
+        # nobody holds Django's hard-delete permissions.
+        return self.can_delete and self.has_change_permission(request, obj)
 
 
 class ContractTabularInline(ContractInlineMixin, admin.TabularInline):

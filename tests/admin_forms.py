@@ -1,12 +1,15 @@
 """What a browser would submit from an admin change form, read from the rendered HTML.
 
 Tests GET a change page, take the values the form shows, change a few and POST them back,
-exactly as a user would (including inline management forms and hidden keys).
+exactly as a user would (including inline management forms and hidden keys). Also the admin
+URLs and a changelist action, as the admin tests drive them.
 """
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
+
+from django.urls import reverse
 
 
 class _FormValues(HTMLParser):
@@ -81,3 +84,46 @@ def form_values(html: str) -> dict[str, str | list[str]]:
     parser = _FormValues()
     parser.feed(html)
     return {name: vals[0] if len(vals) == 1 else vals for name, vals in parser.values.items()}
+
+
+def change_url(model, pk) -> str:
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
+
+
+def add_url(model) -> str:
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+
+
+def changelist_url(model) -> str:
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+def submit(client, url, **changes):
+    """GET the form at ``url``, apply ``changes`` to what it shows, POST it back."""
+    page = client.get(url)
+    assert page.status_code == 200
+    data = form_values(page.content.decode())
+    for name, value in changes.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    data["_save"] = "Save"
+    return client.post(url, data)
+
+
+def add_inline_row(data_changes: dict, prefix: str, total: int, **fields) -> dict:
+    """Form changes that append one new inline row (``total`` rows already on the page)."""
+    data_changes[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
+    for name, value in fields.items():
+        data_changes[f"{prefix}-{total}-{name}"] = value
+    return data_changes
+
+
+def action(client, model, name, pks, query="", **extra):
+    """Run a changelist action on ``pks`` from the changelist filtered by ``query``."""
+    data = {"action": name, "_selected_action": [str(pk) for pk in pks], "index": 0, **extra}
+    return client.post(changelist_url(model) + query, data)

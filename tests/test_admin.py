@@ -7,8 +7,16 @@ import datetime as dt
 import json
 
 import pytest
-from admin_forms import form_values
+from admin_forms import (
+    action,
+    add_inline_row,
+    add_url,
+    change_url,
+    changelist_url,
+    submit,
+)
 from django.contrib import admin as django_admin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -27,6 +35,7 @@ from programs.models import (
     Release,
 )
 from roadmap.models import Claim, RoadmapDependency, RoadmapItem
+from system import policy
 from system.models import ApiToken, AuditLog, Terminology
 
 PASSWORD = "correct horse battery staple"
@@ -41,43 +50,6 @@ def lead(db, client, django_user_model, settings):
     django_user_model.objects.create_superuser("lead", "lead@example.com", PASSWORD)
     assert client.login(username="lead", password=PASSWORD)
     return client
-
-
-def change_url(model, pk) -> str:
-    opts = model._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[pk])
-
-
-def add_url(model) -> str:
-    opts = model._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
-
-
-def changelist_url(model) -> str:
-    opts = model._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-
-
-def submit(client, url, **changes):
-    """GET the form at ``url``, apply ``changes`` to what it shows, POST it back."""
-    page = client.get(url)
-    assert page.status_code == 200
-    data = form_values(page.content.decode())
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    data["_save"] = "Save"
-    return client.post(url, data)
-
-
-def add_inline_row(data_changes: dict, prefix: str, total: int, **fields) -> dict:
-    """Form changes that append one new inline row (``total`` rows already on the page)."""
-    data_changes[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
-    for name, value in fields.items():
-        data_changes[f"{prefix}-{total}-{name}"] = value
-    return data_changes
 
 
 # Rows are created as last updated in the past: an update in the same second as the
@@ -371,12 +343,6 @@ def test_a_key_outside_the_domain_is_refused(lead):
 # --------------------------------------------------------------------------- soft delete
 
 
-def action(client, model, name, pks, query="", **extra):
-    """Run a changelist action on ``pks`` from the changelist filtered by ``query``."""
-    data = {"action": name, "_selected_action": [str(pk) for pk in pks], "index": 0, **extra}
-    return client.post(changelist_url(model) + query, data)
-
-
 def test_soft_delete_records_who_and_why_and_restore_undoes_it(lead):
     term = Terminology.objects.create(domain="cr_type", internal_key="docs", display_name="Docs")
     response = action(
@@ -597,17 +563,26 @@ def test_required_capabilities_are_edited_on_the_work_items_page(lead):
     assert not WorkRequiredCapability.objects.exists()
 
 
-def test_roadmap_item_inlines_record_the_acting_user(lead):
+def test_roadmap_item_inlines_record_the_acting_user(lead, django_user_model):
+    # An assignee must be a known account able to do the role (services.create_assignment).
+    agent = django_user_model.objects.create_user("agent-7")
+    for group in ("agents", policy.group_name(policy.Role.AGENT)):
+        agent.groups.add(Group.objects.get_or_create(name=group)[0])
     item("A")
     item("B")
     changes = add_inline_row({}, "dependencies", 0, depends_on="A", dependency_type="soft")
     add_inline_row(
-        changes, "roadmap_assignments", 0, agent_id="agent-7", role="implementer", status="assigned"
+        changes,
+        "roadmap_assignments",
+        0,
+        agent_id="agent:agent-7",
+        role="implementer",
+        status="assigned",
     )
     assert submit(lead, change_url(RoadmapItem, "B"), **changes).status_code == 302
     assert RoadmapDependency.objects.get().created_by == "user:lead"
     assignment = RoadmapItem.objects.get(pk="B").roadmap_assignments.get()
-    assert (assignment.agent_id, assignment.assigned_by) == ("agent-7", "user:lead")
+    assert (assignment.agent_id, assignment.assigned_by) == ("agent:agent-7", "user:lead")
     actors = set(
         AuditLog.objects.filter(resource_type="roadmap_dependency").values_list("actor", flat=True)
     )
@@ -721,7 +696,11 @@ def test_starting_an_item_with_open_blocking_dependencies_is_a_form_error(lead):
     item("B")
     RoadmapDependency.objects.create(item_id="B", depends_on_id="A", dependency_type="blocks")
     response = submit(
-        lead, change_url(RoadmapItem, "B"), status_key="in_progress", title="Started B"
+        lead,
+        change_url(RoadmapItem, "B"),
+        status_key="in_progress",
+        title="Started B",
+        reason="Started by hand",  # a status change is a lead's override, with a reason
     )
     assert_refused(response, "Cannot start: blocking dependencies not complete")
     b = RoadmapItem.objects.get(pk="B")
@@ -746,7 +725,7 @@ def test_a_dependency_cycle_added_inline_is_a_form_error_and_nothing_is_saved(le
 
 def test_changing_a_completed_items_status_is_a_form_error(lead):
     item("C", status="completed")
-    response = submit(lead, change_url(RoadmapItem, "C"), status_key="pending")
+    response = submit(lead, change_url(RoadmapItem, "C"), status_key="pending", reason="Reopen")
     assert_refused(response, "POLICY: Completed items cannot be modified")
     assert RoadmapItem.objects.get(pk="C").status_key == "completed"
 

@@ -1,5 +1,7 @@
-"""End to end in a real headless Chromium: a lead builds a program and a roadmap in the
-admin, sees it on the progress pages, and gets the database's refusal as a form error.
+"""End to end in a real headless Chromium: a lead (a staff account with the lead role, not a
+superuser) builds a program and a roadmap in the admin, sees it on the progress pages, gets
+the database's refusal as a form error, unblocks an agent's blocked item with a waiver and
+finds the audit row of it on the overview; a non-staff viewer reads through the app's login.
 
 Screenshots of each page are saved under ``test-artifacts/browser/``. Needs Debian's
 ``chromium`` (``make browser-deps``); Playwright drives it, no browser download.
@@ -7,16 +9,22 @@ Screenshots of each page are saved under ``test-artifacts/browser/``. Needs Debi
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, User
 from playwright.sync_api import Page, expect, sync_playwright
 
+from kernel import services
+from kernel.models import Blocker, Decision
 from programs.models import CrDependency
 from roadmap.models import RoadmapDependency, RoadmapItem
+from system import policy
+from system.fields import utc_now
+from system.identity import Actor
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
 # synchronous and safe here.
@@ -86,8 +94,18 @@ def add(page: Page, url: str, fields: dict[str, str], selects=None, autocomplete
     expect(page.locator(".messagelist .success")).to_be_visible()
 
 
-def test_lead_builds_a_roadmap_and_sees_it(page: Page):
-    get_user_model().objects.create_superuser("lead", "lead@example.com", "a-long-password")
+def user_with_role(name: str, role: str, *, staff: bool = False, agent: bool = False) -> User:
+    user = User.objects.create_user(name, f"{name}@example.com", "a-long-password")
+    user.is_staff = staff
+    user.save()
+    user.groups.add(Group.objects.get(name=policy.group_name(role)))
+    if agent:
+        user.groups.add(Group.objects.get_or_create(name="agents")[0])
+    return user
+
+
+def test_lead_builds_a_roadmap_and_sees_it(page: Page, live_server):
+    user_with_role("lead", policy.Role.LEAD, staff=True)
 
     page.goto("/admin/login/")
     page.fill("#id_username", "lead")
@@ -155,6 +173,7 @@ def test_lead_builds_a_roadmap_and_sees_it(page: Page):
 
     page.goto("/admin/roadmap/roadmapitem/RM-2/change/")
     page.select_option("#id_status_key", "in_progress")
+    page.fill("#id_reason", "Starting by hand")
     save(page)
     expect(page.locator(".errornote, .errorlist").first).to_be_visible()
     expect(page.locator("body")).to_contain_text(REFUSAL)
@@ -167,3 +186,46 @@ def test_lead_builds_a_roadmap_and_sees_it(page: Page):
     page.goto("/programs/")
     expect(page.locator("#programs")).to_contain_text("Platform")
     shot(page, "07-programs")
+
+    # An agent claims RM-1 and releases it blocked; the lead unblocks it from the admin.
+    agent = Actor.of(user_with_role("ana", policy.Role.AGENT, agent=True))
+    attempt = services.claim(agent, "RM-1")["attempt"]["id"]
+    blocker = services.raise_blocker(
+        agent,
+        {"reason_code": "missing_credential", "title": "Need staging credentials"},
+        attempt_id=attempt,
+    )
+    services.release(agent, attempt, "blocked")
+    # The database wants the waiver strictly newer than the blocker (to the second).
+    Blocker.objects.filter(pk=blocker["id"]).update(created_at=utc_now() - dt.timedelta(minutes=5))
+    page.goto("/roadmap/RM-1/")
+    expect(page.locator("body")).to_contain_text("Need staging credentials")
+    page.goto(f"/admin/kernel/blocker/{blocker['id']}/change/")
+    page.fill("#id_resolution", "Staging needs no credentials; waived by the lead")
+    page.check("#id_waive")
+    shot(page, "08-admin-unblock")
+    save(page)
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    assert Blocker.objects.get(pk=blocker["id"]).resolved_by == "user:lead"
+    assert Decision.objects.get(work_id="RM-1", decision_type="waiver").decided_by == "user:lead"
+    assert RoadmapItem.objects.get(pk="RM-1").status_key == "pending"
+
+    page.goto("/")
+    expect(page.locator("#activity")).to_contain_text("user:lead")
+    expect(page.locator("#activity")).to_contain_text(blocker["id"])
+    shot(page, "09-overview-with-the-leads-audit-row")
+
+    # A reader who is not staff logs in through the app's own login page.
+    user_with_role("vera", policy.Role.VIEWER)
+    context = page.context.browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}
+    )
+    reader = context.new_page()
+    reader.goto("/roadmap/")
+    assert "/login/?next=/roadmap/" in reader.url
+    reader.fill("#id_username", "vera")
+    reader.fill("#id_password", "a-long-password")
+    reader.locator("button[type=submit], input[type=submit]").first.click()
+    expect(reader.locator("#roadmap-items")).to_contain_text("RM-1")
+    reader.screenshot(path=str(ARTIFACTS / "10-viewer-roadmap-phone.png"), full_page=True)
+    context.close()
