@@ -28,7 +28,8 @@ from kernel.leases import (
     release_leases,
     row_dict,
 )
-from kernel.models import Attempt, Decision, Lease
+from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome, Lease
+from roadmap.models import VReadyItems
 from roadmap.queries import open_blocking_dependencies, unmet_prerequisites
 from system import audit, policy
 from system.errors import Conflict, Forbidden, Invalid, NotFound
@@ -61,7 +62,22 @@ _ATTEMPT_COLUMNS = (
     "ended_at",
     "outcome",
     "notes",
+    "context_hash",
+    "strategy_id",
+    "role",
 )
+#: The columns a claim or handoff writes (the rest keep their defaults: NULL).
+_ATTEMPT_INSERTED = _ATTEMPT_COLUMNS[:8]
+
+
+def _columns(model) -> tuple[str, ...]:
+    """The table's columns, in the model's order: what a row dict of it holds."""
+    return tuple(field.column for field in model._meta.concrete_fields)
+
+
+_EVIDENCE_COLUMNS = _columns(Evidence)
+_OUTCOME_COLUMNS = _columns(KernelOutcome)
+_DECISION_COLUMNS = _columns(Decision)
 
 
 # The compiled contract: what the claimed work is, frozen at claim time.
@@ -163,8 +179,20 @@ def _close_implementer(cursor, work_id: str, worker_id: str, status: str, now) -
     )
 
 
-def _set_item_status(cursor, work_id: str, status: str, now, *, only_from: str | None = None):
-    """Move the item's status (``updated_at`` too: RULES.md 1.8); the status triggers judge."""
+def _set_item_status(
+    cursor,
+    work_id: str,
+    status: str,
+    now,
+    *,
+    by: Actor | None,
+    via: str = "",
+    only_from: str | None = None,
+):
+    """Move the item's status (``updated_at`` too: RULES.md 1.8); the status triggers judge.
+
+    ``by``: who moved it, audited as the item's ``status_change`` (``via`` says which call),
+    so its version history names them; ``None`` when the caller audits the item itself."""
     sql = (
         "UPDATE roadmap_items SET status_key = ?, updated_at = ?,"
         " completed_at = CASE WHEN ? = 'completed' THEN ? ELSE completed_at END"
@@ -175,12 +203,25 @@ def _set_item_status(cursor, work_id: str, status: str, now, *, only_from: str |
         sql += " AND status_key = ?"
         params.append(only_from)
     cursor.execute(sql, params)
+    if by is not None and cursor.rowcount:
+        _audit_status_change(by, work_id, status, via)
+
+
+def _audit_status_change(by: Actor, work_id: str, status: str, via: str) -> None:
+    audit.record(
+        by.identity,
+        "roadmap_item",
+        work_id,
+        "status_change",
+        new={"status_key": status},
+        context={"via": via},
+    )
 
 
 def _insert_attempt(cursor, attempt: dict) -> None:
     cursor.execute(
-        f"INSERT INTO attempts ({', '.join(_ATTEMPT_COLUMNS[:8])}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [attempt[name] for name in _ATTEMPT_COLUMNS[:8]],
+        f"INSERT INTO attempts ({', '.join(_ATTEMPT_INSERTED)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [attempt[name] for name in _ATTEMPT_INSERTED],
     )
 
 
@@ -214,7 +255,7 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
             "started_at": format_timestamp(now),
         }
         _insert_attempt(cursor, attempt)
-        _set_item_status(cursor, work_id, "in_progress", now)
+        _set_item_status(cursor, work_id, "in_progress", now, by=actor, via="claim")
         _activate_implementer(cursor, work_id, actor.identity, actor.identity, now)
         _refuse_if_leased(cursor, work_id, now)
         lease = insert_lease(
@@ -316,26 +357,23 @@ def _refused_on_attempt(cursor, actor: Actor, attempt_id: str) -> Conflict:
     return Conflict(f"Attempt {attempt_id} changed meanwhile; retry.", code="attempt_changed")
 
 
-def _insert_for_attempt(cursor, actor: Actor, attempt_id: str, table: str, row: dict) -> dict:
+def _insert_for_attempt(
+    cursor, actor: Actor, attempt_id: str, table: str, row: dict, returning: tuple[str, ...]
+) -> dict:
     """INSERT ``row`` tied to the caller's active attempt (its work item and current lease
-    filled in from the attempt) in one conditional statement."""
+    filled in from the attempt) in one conditional statement; the whole stored row back
+    (``returning``: the table's columns)."""
     columns = ["work_id", "attempt_id", "lease_id", *row]
     cursor.execute(
         f"INSERT INTO {table} ({', '.join(columns)})"
         f" SELECT a.work_id, a.id, {_CURRENT_LEASE_SQL}, {', '.join(['?'] * len(row))}"
-        f" FROM attempts a WHERE {_OWN_ACTIVE_ATTEMPT} RETURNING work_id, lease_id",
+        f" FROM attempts a WHERE {_OWN_ACTIVE_ATTEMPT} RETURNING {', '.join(returning)}",
         [*row.values(), attempt_id, actor.identity],
     )
     inserted = cursor.fetchone()
     if inserted is None:
         raise _refused_on_attempt(cursor, actor, attempt_id)
-    return {
-        "id": row["id"],
-        "work_id": inserted[0],
-        "attempt_id": attempt_id,
-        "lease_id": inserted[1],
-        **row,
-    }
+    return row_dict(returning, inserted)
 
 
 def _record_for_attempt(
@@ -344,11 +382,13 @@ def _record_for_attempt(
     fields: dict,
     *,
     table: str,
+    columns: tuple[str, ...],
     id_prefix: str,
     resource_type: str,
     audited: tuple[str, ...],
 ) -> dict:
-    """Append one row tied to the caller's active attempt, with its audit row."""
+    """Append one row tied to the caller's active attempt, with its audit row; the stored
+    row back (all ``columns``)."""
     _require_worker(actor)
     row = {
         "id": new_id(id_prefix),
@@ -357,7 +397,7 @@ def _record_for_attempt(
         "created_at": format_timestamp(utc_now()),
     }
     with transaction.atomic(), sqlite_cursor() as cursor:
-        record = _insert_for_attempt(cursor, actor, attempt_id, table, row)
+        record = _insert_for_attempt(cursor, actor, attempt_id, table, row, columns)
         audit.record(
             actor.identity,
             resource_type,
@@ -375,6 +415,7 @@ def record_evidence(actor: Actor, attempt_id: str, fields: dict) -> dict:
         attempt_id,
         fields,
         table="evidence",
+        columns=_EVIDENCE_COLUMNS,
         id_prefix="evd",
         resource_type="evidence",
         audited=("work_id", "attempt_id", "evidence_type", "sha256"),
@@ -388,6 +429,7 @@ def register_outcome(actor: Actor, attempt_id: str, fields: dict) -> dict:
         attempt_id,
         fields,
         table="kernel_outcomes",
+        columns=_OUTCOME_COLUMNS,
         id_prefix="out",
         resource_type="kernel_outcome",
         audited=("work_id", "attempt_id", "outcome_type", "path"),
@@ -478,9 +520,11 @@ def record_decision(
         columns = list(decision)
         cursor.execute(
             f"INSERT INTO decisions ({', '.join(columns)})"
-            f" VALUES ({', '.join(['?'] * len(columns))})",
+            f" VALUES ({', '.join(['?'] * len(columns))})"
+            f" RETURNING {', '.join(_DECISION_COLUMNS)}",
             list(decision.values()),
         )
+        decision = row_dict(_DECISION_COLUMNS, cursor.fetchone())
         audit.record(
             actor.identity,
             "decision",
@@ -507,7 +551,7 @@ def _require_review_outcome_allowed(decision_type: str, work_id: str) -> None:
 
 def _apply_review(cursor, actor: Actor, work_id: str, decision_type: str, now) -> None:
     status = REVIEW_EFFECTS[decision_type]
-    _set_item_status(cursor, work_id, status, now, only_from="review")
+    _set_item_status(cursor, work_id, status, now, by=None, only_from="review")
     cursor.execute(
         "UPDATE roadmap_assignments SET status = 'completed', completed_at = ?"
         " WHERE item_id = ? AND agent_id = ? AND role = 'reviewer'"
@@ -571,6 +615,8 @@ def release(actor: Actor, attempt_id: str, disposition: str, notes: str | None =
             work_id,
             item_status,
             now,
+            by=actor,
+            via=f"release {disposition}",
             only_from=None if disposition == "completed" else "in_progress",
         )
         _close_implementer(cursor, work_id, actor.identity, assignment_status, now)
@@ -679,12 +725,27 @@ _BLOCKER_COLUMNS = (
 )
 
 
+#: What the one raising a blocker describes.
+BLOCKER_FIELDS = frozenset(
+    {"reason_code", "title", "description", "needs", "severity", "related_planning_item_id"}
+)
+
+
 def raise_blocker(
     actor: Actor, fields: dict, *, work_id: str | None = None, attempt_id: str | None = None
 ) -> dict:
     """Open a blocker on a live work item (or on the caller's active attempt, and so its
-    item)."""
+    item). ``fields``: what a raiser describes (:data:`BLOCKER_FIELDS`); the rest is the
+    service's."""
     policy.require(actor, policy.CLAIM_WORK, "Your role may not raise blockers.")
+    unknown = sorted(set(fields) - BLOCKER_FIELDS)
+    if unknown:
+        raise Invalid(
+            "Unknown blocker fields.",
+            details={
+                "fields": {name: ["Not settable when raising a blocker."] for name in unknown}
+            },
+        )
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         if attempt_id:
@@ -773,6 +834,8 @@ def resolve_blocker(actor: Actor, blocker_id: str, resolution: str, *, waive: bo
             "                  WHERE a.work_id = roadmap_items.id AND a.ended_at IS NULL)",
             [format_timestamp(now), blocker["work_id"]],
         )
+        if cursor.rowcount:
+            _audit_status_change(actor, blocker["work_id"], "pending", "resolve_blocker")
         audit.record(
             actor.identity,
             "blocker",
@@ -835,7 +898,9 @@ def end_stale_attempt(actor: Actor, attempt_id: str) -> dict:
                 code="not_stale",
             )
         work_id = attempt["work_id"]
-        _set_item_status(cursor, work_id, "pending", now, only_from="in_progress")
+        _set_item_status(
+            cursor, work_id, "pending", now, by=actor, via="expire_stale", only_from="in_progress"
+        )
         _close_implementer(cursor, work_id, attempt["worker_id"], "dropped", now)
         release_leases(
             cursor, "attempt_id = ?", [attempt_id], reason="expired", by=actor.identity, now=now
@@ -873,6 +938,73 @@ def unheld(items):
             )
         )
     )
+
+
+def open_blockers_exist():
+    """An ``Exists`` for rows with an item ``id``: the item has an unresolved blocker."""
+    return Exists(Blocker.objects.filter(work_id=OuterRef("id"), resolved_at__isnull=True))
+
+
+def claimable(actor: Actor, work_id: str) -> bool:
+    """Whether a claim by ``actor`` on the item would be accepted now: the caller may claim
+    work, and the item is ready (``v_ready_items``: pending, no unfinished blocking
+    prerequisite), nobody holds it (:func:`unheld`) and it has no unresolved blocker."""
+    if not policy.can(actor, policy.CLAIM_WORK):
+        return False
+    ready = unheld(VReadyItems.objects.filter(id=work_id)).exclude(open_blockers_exist())
+    return ready.exists()
+
+
+def attempt_standing(attempt_id: str) -> dict | None:
+    """Whose the attempt is, whether it ended, and whether it holds an active lease (what
+    its holder may still call): ``{"id", "worker_id", "ended_at", "lease_active"}``."""
+    with sqlite_cursor() as cursor:
+        cursor.execute(
+            "SELECT a.id, a.worker_id, a.ended_at, EXISTS (SELECT 1 FROM leases l"
+            "   WHERE l.attempt_id = a.id AND l.released_at IS NULL AND l.expires_at > ?)"
+            " FROM attempts a WHERE a.id = ?",
+            [format_timestamp(utc_now()), attempt_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    standing = row_dict(("id", "worker_id", "ended_at", "lease_active"), row)
+    standing["lease_active"] = bool(standing["lease_active"])
+    return standing
+
+
+def resolvable_blockers(actor: Actor, work_id: str) -> list[dict]:
+    """The item's unresolved blockers that ``actor`` could resolve now, as
+    ``{"id", "waive"}``: the caller may resolve it (its own with ``claim_work``, anybody's
+    with ``review_work``) and the database would accept it: evidence or a waiver on the
+    item newer than the blocker exists (``waive`` false), or the caller is a reviewer who
+    may record that waiver now (``waive`` true: not on their own work, and the blocker is
+    from an earlier second)."""
+    now = format_timestamp(utc_now())
+    with sqlite_cursor() as cursor:
+        cursor.execute(
+            "SELECT b.id, b.created_by, a.worker_id, b.created_at,"
+            " EXISTS (SELECT 1 FROM evidence e WHERE e.work_id = b.work_id"
+            "         AND e.created_at > b.created_at)"
+            " OR EXISTS (SELECT 1 FROM decisions d WHERE d.work_id = b.work_id"
+            "         AND d.decision_type = 'waiver' AND d.decided_at > b.created_at)"
+            " FROM blockers b LEFT JOIN attempts a ON a.id = b.attempt_id"
+            " WHERE b.work_id = ? AND b.resolved_at IS NULL ORDER BY b.id",
+            [work_id],
+        )
+        rows = cursor.fetchall()
+        implementer = _implementer(cursor, work_id) if rows else None
+    reviewer = policy.can(actor, policy.REVIEW_WORK)
+    resolvable = []
+    for blocker_id, raised_by, attempt_worker, created_at, justified in rows:
+        own = actor.identity in (raised_by, attempt_worker)
+        if not policy.can(actor, policy.CLAIM_WORK if own else policy.REVIEW_WORK):
+            continue
+        if justified:
+            resolvable.append({"id": blocker_id, "waive": False})
+        elif reviewer and implementer != actor.identity and created_at < now:
+            resolvable.append({"id": blocker_id, "waive": True})
+    return resolvable
 
 
 def attempt_context(attempt_id: str) -> dict:

@@ -13,6 +13,7 @@ Everything that differs between machines comes from the environment:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -64,9 +65,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    # First: everything under /api/ (oversize bodies, Django's own error pages, database
+    # failures outside DRF) answers in the API's JSON error shape.
+    "system.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last (django-axes): a locked-out login gets its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "motus_site.urls"
@@ -110,6 +117,17 @@ def database_path() -> Path:
     return path
 
 
+# How long a connection waits for another process's write lock before "database is locked"
+# (the API answers 503 database_busy). Management commands and `make run` keep the contract's
+# 30 s; web servers must answer before their worker timeout, so motus_site/wsgi.py (and
+# gunicorn.conf.py) set MOTUS_BUSY_TIMEOUT_MS=5000 before the settings load.
+_busy_timeout = os.environ.get("MOTUS_BUSY_TIMEOUT_MS", "").strip() or "30000"
+if not _busy_timeout.isdigit():
+    raise ImproperlyConfigured(
+        f"MOTUS_BUSY_TIMEOUT_MS must be a whole number, not {_busy_timeout!r}."
+    )
+MOTUS_BUSY_TIMEOUT_MS = int(_busy_timeout)
+
 # The PRAGMAs the `motus` tool sets on every connection (contract RULES.md 1.2).
 # recursive_triggers must stay OFF (the SQLite default): the *_updated_at helper triggers
 # would recurse otherwise.
@@ -118,7 +136,7 @@ SQLITE_INIT_COMMAND = ";".join(
         "PRAGMA journal_mode=WAL",
         "PRAGMA synchronous=NORMAL",
         "PRAGMA foreign_keys=ON",
-        "PRAGMA busy_timeout=30000",
+        f"PRAGMA busy_timeout={MOTUS_BUSY_TIMEOUT_MS}",
         "PRAGMA cache_size=-64000",
         "PRAGMA temp_store=MEMORY",
         "PRAGMA mmap_size=268435456",
@@ -132,7 +150,7 @@ DATABASES = {
         "OPTIONS": {
             "init_command": SQLITE_INIT_COMMAND,
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            "timeout": MOTUS_BUSY_TIMEOUT_MS / 1000,
         },
         # Keep connections between requests: opening one runs the PRAGMAs above (WAL, mmap,
         # cache), which costs more than a whole API call.
@@ -145,6 +163,29 @@ DATABASES = {
         },
     }
 }
+
+# Throttle counts and failed-login counts (system.api.throttling, django-axes). Each process
+# counts for itself (`make run`, tests) unless MOTUS_CACHE_DIR names a folder, which
+# gunicorn.conf.py does (beside the database), so that all workers share the counts.
+_CACHE_DIR = os.environ.get("MOTUS_CACHE_DIR", "").strip()
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": _CACHE_DIR,
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        }
+        if _CACHE_DIR
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "motus"}
+    )
+}
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: a username locked out from an address is refused before its
+    # password is checked (admin and /login/).
+    "system.api.throttling.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -190,6 +231,47 @@ MOTUS_MAX_OPEN_ADHOC_ITEMS = env_int("MOTUS_MAX_OPEN_ADHOC_ITEMS", 10)
 #: Of a phase's 50 active places (enforce_phase_limit), the last this many are kept for leads.
 MOTUS_PHASE_RESERVED_FOR_LEADS = env_int("MOTUS_PHASE_RESERVED_FOR_LEADS", 10)
 
+
+def env_rate(name: str, default: str) -> str | None:
+    """A throttle rate from the environment: ``N/s``, ``N/min``, ``N/hour``, ``N/day``
+    (DRF's format), or ``off``."""
+    value = os.environ.get(name, "").strip() or default
+    if value.lower() == "off":
+        return None
+    number, _, period = value.partition("/")
+    if not number.isdigit() or not period or period[0] not in "smhd":
+        raise ImproperlyConfigured(f"{name} must look like 600/min or be off, not {value!r}.")
+    return value
+
+
+# Limits and throttling (README "Limits and throttling"):
+#: The largest request body (bytes); a larger one is refused 413 before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MOTUS_MAX_BODY_BYTES", 2_621_440)
+#: Writes (POST/PATCH/PUT/DELETE) per API token (or per staff session user).
+MOTUS_THROTTLE_WRITES = env_rate("MOTUS_THROTTLE_WRITES", "600/min")
+#: Failed token attempts (unknown, revoked, empty) per client address; then 429.
+MOTUS_THROTTLE_AUTH_FAILURES = env_rate("MOTUS_THROTTLE_AUTH_FAILURES", "30/min")
+#: Reverse proxies in front of the server: the client address is then taken from
+#: X-Forwarded-For, this many hops back (0: REMOTE_ADDR, which a client cannot forge).
+MOTUS_NUM_PROXIES = env_int("MOTUS_NUM_PROXIES", 0)
+
+# django-axes: failed logins to the admin and /login/ per username and address; after
+# AXES_FAILURE_LIMIT of them that username is refused from that address (429) for
+# AXES_COOLOFF_TIME, even with the right password. Counts are kept in the cache (above), not
+# in coordination.db, whose tables are the contract's: hence no axes migrations, and the
+# cache warning W001 (LocMem/file caches "not shared") silenced, as gunicorn.conf.py shares
+# one file cache between the workers.
+AXES_ENABLED = True
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env_int("MOTUS_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MOTUS_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "system.api.throttling.client_address"
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+MIGRATION_MODULES = {"axes": None}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes a missing login a 401, not a 403.
@@ -198,10 +280,19 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["system.api.permissions.CanRead"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with a nesting limit (too-deep JSON is a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": ["system.api.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["system.api.throttling.WriteRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "writes": MOTUS_THROTTLE_WRITES,
+        "auth_failures": MOTUS_THROTTLE_AUTH_FAILURES,
+    },
+    "NUM_PROXIES": MOTUS_NUM_PROXIES,
     "EXCEPTION_HANDLER": "system.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "system.api.schema.MotusAutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
+        # First: an unknown query parameter is a 400 naming the valid ones.
+        "system.api.filters.StrictQueryParameters",
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
@@ -215,12 +306,29 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Agent API over coordination.db: ready work, claims, evidence, decisions, blockers, "
         "handoffs and leases.\n\n"
+        "## The agent loop\n\n"
+        "1. `GET /api/v1/work/ready/`: items that can start now; each row carries its "
+        "`claim` call.\n"
+        '2. `POST /api/v1/work/{id}/claim/` `{"ttl_seconds": 900}`: opens your attempt '
+        "(`attempt.id`) with a frozen contract and a lease on the item.\n"
+        "3. `GET /api/v1/attempts/{id}/context/`: the item, its contract, dependencies, open "
+        "blockers, what you recorded so far, review feedback.\n"
+        '4. `POST /api/v1/attempts/{id}/evidence/` `{"evidence_type": "test_result", '
+        '"uri": "ci://runs/1842", "content": "42 passed"}` (and `outcomes/`, '
+        "`decisions/`); `POST /api/v1/attempts/{id}/heartbeat/` before the lease expires.\n"
+        '5. `POST /api/v1/attempts/{id}/release/` `{"disposition": "completed"}` '
+        "(or `blocked` after raising a blocker, `failed`, `handed_off`).\n\n"
+        "Every response lists `next_actions`: the calls you may make now that would be "
+        "accepted. The document's OpenAPI links lead from each step to the next.\n\n"
         "**Auth**: `Authorization: Bearer <token>` (`python manage.py create_agent NAME` "
         "prints one), or a staff admin session. Your identity (`agent:NAME` / `user:NAME`) is "
         "what the API records as worker, author and actor.\n\n"
         '**Errors** all look like `{"error": {"status", "code", "message", '
         '"fields"?, "details"?}}`. A database rule\'s refusal is 409 with code '
-        "`kernel_rule` and the rule's exact message; `details` says what to do about it.\n\n"
+        "`kernel_rule` and the rule's exact message; `details` says what to do about it. An "
+        "unknown query parameter of a list is a 400 naming the valid ones.\n\n"
+        "**Formats**: timestamps are `YYYY-MM-DDTHH:MM:SSZ` (UTC); JSON columns (evidence "
+        "`test_results`, `artifacts`, outcome `metadata`, audit values) are JSON values.\n\n"
         "**Retries**: send `Idempotency-Key` on any POST; the same key and body replays the "
         "first successful response, another body with the same key gets 422."
     ),
@@ -232,6 +340,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The loop first: the work tag, its operations in loop order, links from step to step.
+    "SORT_OPERATIONS": "system.api.schema.operation_order",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "system.api.schema.bound_integer_parameters",
+        "system.api.schema.add_links",
+    ],
+    "TAGS": [
+        {"name": "work", "description": "The agent loop: ready → claim → context → release."},
+        {"name": "attempts", "description": "Your attempt: outcomes, decisions, heartbeat…"},
+        {"name": "blockers", "description": "Raising and resolving blockers."},
+        {"name": "leases", "description": "Locks on resources other than work items."},
+        {"name": "roadmap", "description": "Roadmap items and their dependencies."},
+        {"name": "assignments", "description": "Who works on what, in which role."},
+        {"name": "programs", "description": "What agents work for (read-only; file bugs)."},
+        {"name": "governance", "description": "Evidence, decisions, contracts, audit trail."},
+        {"name": "deploy", "description": "The website deploy gate: claims, deployments."},
+        {"name": "identity", "description": "Who you are and what your roles allow."},
+    ],
+    "SWAGGER_UI_SETTINGS": {"docExpansion": "list", "defaultModelsExpandDepth": 0},
 }
 
 LOGGING = {
@@ -243,4 +371,4 @@ LOGGING = {
 
 # Index names are the contract's (schema.json), some longer than the 30 characters Django
 # keeps to for Oracle; SQLite has no such limit.
-SILENCED_SYSTEM_CHECKS = ["models.E034"]
+SILENCED_SYSTEM_CHECKS = ["models.E034", "axes.W001"]

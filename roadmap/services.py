@@ -133,7 +133,7 @@ def create_item(actor: Actor, *, id: str | None = None, reason=None, **fields) -
     if fields.get("rank") is None:
         fields["rank"] = next_rank(fields["phase_key"])
     if status == "completed":
-        fields.setdefault("completed_at", utc_now())
+        fields["completed_at"] = fields.get("completed_at") or utc_now()
     item = RoadmapItem(id=id, created_by=actor.identity, **fields)
     with transaction.atomic():
         if status not in ("completed", "deferred"):

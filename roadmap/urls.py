@@ -13,5 +13,7 @@ urlpatterns = [
     path("", views.roadmap_list, name="roadmap-list"),
     path("graph/", views.roadmap_graph, name="roadmap-graph"),
     path("graph.svg", views.roadmap_graph_svg, name="roadmap-graph-svg"),
+    path("export.json", views.roadmap_export_json, name="roadmap-export-json"),
+    path("export.md", views.roadmap_export_markdown, name="roadmap-export-markdown"),
     path("<path:item_id>/graph.svg", views.item_graph_svg, name="roadmap-item-graph-svg"),
 ]

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
+from roadmap import export
 from roadmap import pages_queries as queries
 from roadmap.graph_svg import message_svg
 from roadmap.graphs import neighbourhood_depth, neighbourhood_picture, roadmap_picture
@@ -92,3 +93,23 @@ def _svg_response(picture) -> HttpResponse:
         f"Too many items to draw ({picture.node_count}): choose a phase or hide completed items."
     )
     return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+
+
+def _export(request, render_text, content_type):
+    try:
+        data = export.build_export(request.GET.get("phase") or None)
+    except export.UnknownPhase as exc:
+        raise Http404(str(exc)) from exc
+    return HttpResponse(render_text(data), content_type=content_type)
+
+
+@read_access
+def roadmap_export_json(request):
+    """The live items by phase as JSON (``?phase=`` a key or display name)."""
+    return _export(request, export.to_json, "application/json; charset=utf-8")
+
+
+@read_access
+def roadmap_export_markdown(request):
+    """The live items by phase as Markdown (``?phase=`` a key or display name)."""
+    return _export(request, export.to_markdown, "text/markdown; charset=utf-8")

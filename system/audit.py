@@ -6,6 +6,7 @@ install time and never changes (RULES.md 2.1).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from functools import cache
 
@@ -19,11 +20,22 @@ def instance_id() -> str:
     return InstanceConfig.objects.values_list("value", flat=True).get(key="instance_id")
 
 
+def _stored_form(value):
+    """A value JSON has no form for, as the database writes it: a timestamp as
+    ``YYYY-MM-DD HH:MM:SS`` (UTC, the form the triggers write into their own audit rows), a
+    date as ``YYYY-MM-DD``, anything else as its text."""
+    if isinstance(value, dt.datetime):
+        return format_timestamp(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def as_json(value) -> str | None:
     """Compact JSON with sorted keys, the way the audit columns hold it."""
     if value is None:
         return None
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_stored_form)
 
 
 def record(

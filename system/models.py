@@ -693,11 +693,29 @@ class ApiToken(models.Model):
         return token, raw_key
 
     def note_use(self) -> None:
-        """Record the use, unless it was already recorded within the last minute."""
+        """Record the use, unless it was already recorded within the last minute.
+
+        Never waits for the database's write lock: a read must not queue behind another
+        process's write for a timestamp. The write is tried once with no busy wait; when the
+        lock is taken (or the database refuses writes: full, read-only) it is skipped, and a
+        later request records the use.
+        """
+        from django.db import DatabaseError, connection, transaction
+
         now = utc_now()
         if self.last_used_at and (now - self.last_used_at).total_seconds() < (
             self.LAST_USED_RESOLUTION_SECONDS
         ):
             return
-        ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+        connection.ensure_connection()
+        raw = connection.connection  # PRAGMAs on the driver's connection: not app queries
+        (busy_timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            with transaction.atomic():
+                ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+        except DatabaseError:
+            return
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
         self.last_used_at = now

@@ -23,9 +23,19 @@ from kernel.models import (
     KernelOutcome,
     Lease,
 )
+from roadmap.api.serializers import ActiveAttemptSummarySerializer
 from roadmap.models import VReadyItems
 from system.api.rendering import next_action
-from system.api.serializers import LeanSerializer, NextActionSerializer, model_choices
+from system.api.serializers import (
+    Int64Field,
+    JSONText,
+    LeanSerializer,
+    NextActionSerializer,
+    RowSerializer,
+    Timestamp,
+    model_choices,
+    value_of,
+)
 from system.fields import format_timestamp
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -40,7 +50,10 @@ def _as_text(value):
 
 class TtlSerializer(LeanSerializer):
     ttl_seconds = serializers.IntegerField(
-        required=False, min_value=1, max_value=settings.MOTUS_MAX_LEASE_TTL_SECONDS
+        required=False,
+        min_value=1,
+        max_value=settings.MOTUS_MAX_LEASE_TTL_SECONDS,
+        help_text="Lease length in seconds (default: the lease's current TTL, 900 for a claim).",
     )
 
 
@@ -63,8 +76,10 @@ class OutcomeRequestSerializer(LeanSerializer):
 class EvidenceRequestSerializer(LeanSerializer):
     evidence_type = serializers.ChoiceField(choices=model_choices(Evidence, "evidence_type"))
     uri = serializers.CharField(help_text="Where the artifact lives (required).")
-    sha256 = serializers.CharField(
-        required=False, help_text="64 lowercase hex; computed from `content` when omitted."
+    sha256 = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$",
+        required=False,
+        help_text="64 hex digits; computed from `content` when omitted.",
     )
     content = serializers.CharField(
         required=False,
@@ -74,7 +89,7 @@ class EvidenceRequestSerializer(LeanSerializer):
     )
     title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    size_bytes = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    size_bytes = Int64Field(required=False, allow_null=True, min_value=0)
     artifacts = serializers.JSONField(required=False, allow_null=True)
     test_results = serializers.JSONField(required=False, allow_null=True)
     diff_summary = serializers.CharField(required=False, allow_null=True, allow_blank=True)
@@ -182,12 +197,15 @@ class ForceReleaseRequestSerializer(LeanSerializer):
     reason = serializers.CharField(help_text="Why staff takes the lease away (audited).")
 
 
-# Rows, as listed by the governance reads.
+# Rows: the governance reads list them, and the loop's responses carry them. Each works on
+# a model instance and on the services' row dicts alike.
 
 
-class AttemptSerializer(serializers.ModelSerializer):
+class AttemptSerializer(RowSerializer):
     work_id = serializers.CharField(read_only=True)
-    contract_hash = serializers.CharField(read_only=True, allow_null=True)
+    contract_hash = serializers.SerializerMethodField(
+        help_text="The frozen contract of the claim (GET /api/v1/contracts/{hash}/)."
+    )
     handoff_from_attempt_id = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
@@ -209,17 +227,24 @@ class AttemptSerializer(serializers.ModelSerializer):
             "notes",
         ]
 
+    def get_contract_hash(self, attempt) -> str | None:
+        if isinstance(attempt, dict):
+            return attempt["contract_hash"]
+        return attempt.contract_id
 
-class EvidenceSerializer(serializers.ModelSerializer):
+
+class EvidenceSerializer(RowSerializer):
     work_id = serializers.CharField(read_only=True)
     attempt_id = serializers.CharField(read_only=True, allow_null=True)
+    artifacts = JSONText()
+    test_results = JSONText()
 
     class Meta:
         model = Evidence
         exclude = ["work", "attempt"]
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(RowSerializer):
     work_id = serializers.CharField(read_only=True, allow_null=True)
     attempt_id = serializers.CharField(read_only=True, allow_null=True)
     supersedes_decision_id = serializers.CharField(read_only=True, allow_null=True)
@@ -230,7 +255,7 @@ class DecisionSerializer(serializers.ModelSerializer):
         exclude = ["work", "attempt", "supersedes_decision", "related_decision"]
 
 
-class BlockerSerializer(serializers.ModelSerializer):
+class BlockerSerializer(RowSerializer):
     work_id = serializers.CharField(read_only=True)
     attempt_id = serializers.CharField(read_only=True, allow_null=True)
     related_planning_item_id = serializers.CharField(read_only=True, allow_null=True)
@@ -240,7 +265,7 @@ class BlockerSerializer(serializers.ModelSerializer):
         exclude = ["work", "attempt", "related_planning_item"]
 
 
-class KernelDecisionSerializer(serializers.ModelSerializer):
+class KernelDecisionSerializer(RowSerializer):
     work_id = serializers.CharField(read_only=True, allow_null=True)
     supersedes_decision_id = serializers.CharField(read_only=True, allow_null=True)
     related_decision_id = serializers.CharField(read_only=True, allow_null=True)
@@ -250,53 +275,62 @@ class KernelDecisionSerializer(serializers.ModelSerializer):
         exclude = ["work", "supersedes_decision", "related_decision"]
 
 
-class KernelEvidenceSerializer(serializers.ModelSerializer):
+class KernelEvidenceSerializer(RowSerializer):
     work_id = serializers.CharField(read_only=True, allow_null=True)
+    artifacts = JSONText()
+    test_results = JSONText()
 
     class Meta:
         model = KernelEvidence
         exclude = ["work"]
 
 
-class KernelOutcomeSerializer(serializers.ModelSerializer):
+class KernelOutcomeSerializer(RowSerializer):
     work_id = serializers.CharField(read_only=True, allow_null=True)
+    metadata = JSONText()
 
     class Meta:
         model = KernelOutcome
         exclude = ["work"]
 
 
-class LeaseSerializer(serializers.ModelSerializer):
+class LeaseSerializer(RowSerializer):
     attempt_id = serializers.CharField(read_only=True, allow_null=True)
-    is_active = serializers.SerializerMethodField()
+    is_active = serializers.SerializerMethodField(
+        help_text="Not released and not expired (expired leases stop counting unreleased)."
+    )
 
     class Meta:
         model = Lease
         exclude = ["attempt"]
 
     def get_is_active(self, lease) -> bool:
-        return leases.lease_is_active(lease.released_at, format_timestamp(lease.expires_at))
+        expires_at = value_of(lease, "expires_at")
+        if not isinstance(expires_at, str):
+            expires_at = format_timestamp(expires_at)
+        return leases.lease_is_active(value_of(lease, "released_at"), expires_at)
 
 
-class CompiledContractSerializer(serializers.ModelSerializer):
-    compiled = serializers.SerializerMethodField()
+class CompiledContractSerializer(RowSerializer):
+    compiled = JSONText(
+        source="compiled_json",
+        help_text="Canonical JSON: item, dependencies, required_capabilities, standards.",
+    )
+    source_refs_json = JSONText()
 
     class Meta:
         model = CompiledContract
         fields = ["contract_hash", "compiled", "source_refs_json", "created_at"]
 
-    def get_compiled(self, contract) -> dict:
-        return json.loads(contract.compiled_json)
 
-
-# Responses of the work compiler (documented; built from the services' dicts).
+# The loop's responses, built from the services' dicts.
 
 
 class EventSerializer(serializers.Serializer):
     event_id = serializers.CharField()
     event_type = serializers.CharField()
-    payload = serializers.DictField()
-    created_at = serializers.CharField()
+    payload = serializers.JSONField(help_text="The event's JSON payload.")
+    created_at = Timestamp()
 
 
 class LeaseDetailSerializer(LeaseSerializer):
@@ -315,26 +349,88 @@ class PrerequisiteSerializer(serializers.Serializer):
 
 
 class ContractSerializer(serializers.Serializer):
-    hash = serializers.CharField()
+    hash = serializers.CharField(allow_null=True)
     compiled = serializers.DictField(
-        help_text="Canonical JSON: item, dependencies, required_capabilities, standards."
+        allow_null=True,
+        help_text="Canonical JSON: item, dependencies, required_capabilities, standards.",
     )
 
 
 class ActiveAttemptSerializer(AttemptSerializer):
-    lease_id = serializers.CharField(read_only=True, allow_null=True)
+    lease_id = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The attempt's unreleased lease."
+    )
 
     class Meta(AttemptSerializer.Meta):
         fields = [*AttemptSerializer.Meta.fields, "lease_id"]
 
 
+class ClaimedItemSerializer(serializers.Serializer):
+    """The claimed item as its contract froze it, and its status now."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_null=True)
+    phase_key = serializers.CharField()
+    item_type = serializers.CharField()
+    owner = serializers.CharField(allow_null=True)
+    target_date = serializers.CharField(allow_null=True)
+    feature_id = serializers.CharField(allow_null=True)
+    cr_id = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+
+
 class ClaimResponseSerializer(serializers.Serializer):
     attempt = ActiveAttemptSerializer()
     lease = LeaseSerializer()
-    item = serializers.DictField()
+    item = ClaimedItemSerializer()
     contract = ContractSerializer()
     missing_prereqs = PrerequisiteSerializer(many=True)
     next_actions = NextActionSerializer(many=True)
+
+
+class ContextItemSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField(allow_null=True)
+    phase_key = serializers.CharField()
+    status = serializers.CharField()
+    item_type = serializers.CharField()
+    owner = serializers.CharField(allow_null=True)
+
+
+class ContextDependencySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.CharField(help_text="blocks, soft, …")
+    title = serializers.CharField()
+    status = serializers.CharField()
+
+
+class ContextEvidenceSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    evidence_type = serializers.CharField()
+    uri = serializers.CharField()
+    sha256 = serializers.CharField()
+    title = serializers.CharField(allow_null=True)
+    created_by = serializers.CharField()
+    created_at = Timestamp()
+
+
+class ContextOutcomeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    outcome_type = serializers.CharField()
+    path = serializers.CharField(allow_null=True)
+    description = serializers.CharField(allow_null=True)
+    created_at = Timestamp()
+
+
+class ContextDecisionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    decision_type = serializers.CharField()
+    decision_summary = serializers.CharField(allow_null=True)
+    supersedes_decision_id = serializers.CharField(allow_null=True)
+    decided_by = serializers.CharField()
+    decided_at = Timestamp()
 
 
 class ReviewFeedbackSerializer(serializers.Serializer):
@@ -343,18 +439,18 @@ class ReviewFeedbackSerializer(serializers.Serializer):
     decision_summary = serializers.CharField(allow_null=True)
     rationale = serializers.CharField(allow_null=True)
     decided_by = serializers.CharField()
-    decided_at = serializers.CharField()
+    decided_at = Timestamp()
 
 
 class ContextResponseSerializer(serializers.Serializer):
     attempt = ActiveAttemptSerializer()
-    item = serializers.DictField()
+    item = ContextItemSerializer()
     contract = ContractSerializer()
-    dependencies = serializers.ListField(child=serializers.DictField())
+    dependencies = ContextDependencySerializer(many=True)
     open_blockers = BlockerSerializer(many=True)
-    evidence = serializers.ListField(child=serializers.DictField())
-    outcomes = serializers.ListField(child=serializers.DictField())
-    decisions = serializers.ListField(child=serializers.DictField())
+    evidence = ContextEvidenceSerializer(many=True)
+    outcomes = ContextOutcomeSerializer(many=True)
+    decisions = ContextDecisionSerializer(many=True)
     lease = LeaseSerializer(allow_null=True)
     missing_prereqs = PrerequisiteSerializer(many=True)
     review_feedback = ReviewFeedbackSerializer(
@@ -364,16 +460,42 @@ class ContextResponseSerializer(serializers.Serializer):
     next_actions = NextActionSerializer(many=True)
 
 
-class RecordedResponseSerializer(serializers.Serializer):
-    """A created row (evidence, outcome, decision or blocker) and what to do next."""
+class OutcomeRecordedSerializer(serializers.Serializer):
+    """The stored outcome and what to do next."""
 
-    record = serializers.DictField()
+    record = KernelOutcomeSerializer()
     next_actions = NextActionSerializer(many=True)
+
+
+class EvidenceRecordedSerializer(serializers.Serializer):
+    """The stored evidence and what to do next."""
+
+    record = EvidenceSerializer()
+    next_actions = NextActionSerializer(many=True)
+
+
+class DecisionRecordedSerializer(serializers.Serializer):
+    """The stored decision and what to do next."""
+
+    record = DecisionSerializer()
+    next_actions = NextActionSerializer(many=True)
+
+
+class BlockerRecordedSerializer(serializers.Serializer):
+    """The stored blocker and what to do next."""
+
+    record = BlockerSerializer()
+    next_actions = NextActionSerializer(many=True)
+
+
+class ReleasedItemSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.CharField(help_text="completed, review, blocked or pending.")
 
 
 class ReleaseResponseSerializer(serializers.Serializer):
     attempt = ActiveAttemptSerializer()
-    item = serializers.DictField()
+    item = ReleasedItemSerializer()
     next_actions = NextActionSerializer(many=True)
 
 
@@ -389,20 +511,70 @@ class LeaseResponseSerializer(serializers.Serializer):
     next_actions = NextActionSerializer(many=True)
 
 
+class ExpiredAttemptSerializer(ActiveAttemptSerializer):
+    """The attempt, ended as failed, and what to do next."""
+
+    next_actions = NextActionSerializer(many=True, read_only=True)
+
+    class Meta(ActiveAttemptSerializer.Meta):
+        fields = [*ActiveAttemptSerializer.Meta.fields, "next_actions"]
+
+
+class ResolvedBlockerSerializer(BlockerSerializer):
+    """The resolved blocker, and what to do next."""
+
+    next_actions = NextActionSerializer(many=True, read_only=True)
+
+    class Meta(BlockerSerializer.Meta):
+        pass
+
+
+class MyAttemptSerializer(ActiveAttemptSerializer):
+    work_title = serializers.CharField(read_only=True)
+    lease_expires_at = Timestamp(read_only=True, allow_null=True)
+
+    class Meta(ActiveAttemptSerializer.Meta):
+        fields = [*ActiveAttemptSerializer.Meta.fields, "work_title", "lease_expires_at"]
+
+
+class MyAssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item_id = serializers.CharField()
+    item_title = serializers.CharField()
+    role = serializers.CharField()
+    status = serializers.CharField()
+    assigned_at = Timestamp()
+    assigned_by = serializers.CharField(allow_null=True)
+
+
 class MyWorkResponseSerializer(serializers.Serializer):
-    attempts = serializers.ListField(child=serializers.DictField())
-    assignments = serializers.ListField(child=serializers.DictField())
+    attempts = MyAttemptSerializer(many=True)
+    assignments = MyAssignmentSerializer(many=True)
     leases = LeaseSerializer(many=True)
     next_actions = NextActionSerializer(many=True)
 
 
-class ReadyItemSerializer(serializers.ModelSerializer):
-    claim = serializers.SerializerMethodField()
+class WorkObstaclesSerializer(serializers.Serializer):
+    """Why a claim was refused (the ``details`` of its 409)."""
+
+    missing_prereqs = PrerequisiteSerializer(many=True)
+    open_blockers = serializers.ListField(child=serializers.CharField())
+    active_attempt = ActiveAttemptSummarySerializer(allow_null=True)
+    next_actions = NextActionSerializer(many=True)
+
+
+class ReadyItemSerializer(RowSerializer):
+    claim = serializers.SerializerMethodField(
+        help_text="The claim call, or null when a claim would be refused now (an open "
+        "blocker on the item, or a role that may not claim)."
+    )
 
     class Meta:
         model = VReadyItems
         fields = ["id", "title", "phase_key", "owner", "rank", "claim"]
 
-    @extend_schema_field(NextActionSerializer)
-    def get_claim(self, row) -> dict:
+    @extend_schema_field(NextActionSerializer(allow_null=True))
+    def get_claim(self, row) -> dict | None:
+        if not self.context.get("may_claim") or getattr(row, "has_open_blockers", False):
+            return None
         return next_action("claim", "POST", "work-claim", row.id)

@@ -21,6 +21,7 @@ from programs.models import (
     Standard,
 )
 from system import terminology
+from system.api.serializers import RowSerializer, Timestamp
 
 
 class TerminologyKey(serializers.CharField):
@@ -42,13 +43,13 @@ class TerminologyKey(serializers.CharField):
 # Reading.
 
 
-class ProgramSerializer(serializers.ModelSerializer):
+class ProgramSerializer(RowSerializer):
     class Meta:
         model = Program
         fields = "__all__"
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(RowSerializer):
     program_id = serializers.CharField(read_only=True)
 
     class Meta:
@@ -56,7 +57,7 @@ class ProductSerializer(serializers.ModelSerializer):
         exclude = ["program"]
 
 
-class FeatureSerializer(serializers.ModelSerializer):
+class FeatureSerializer(RowSerializer):
     product_id = serializers.CharField(read_only=True)
 
     class Meta:
@@ -64,7 +65,7 @@ class FeatureSerializer(serializers.ModelSerializer):
         exclude = ["product"]
 
 
-class ReleaseSerializer(serializers.ModelSerializer):
+class ReleaseSerializer(RowSerializer):
     product_id = serializers.CharField(read_only=True)
 
     class Meta:
@@ -72,7 +73,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
         exclude = ["product"]
 
 
-class ChangeRequestSerializer(serializers.ModelSerializer):
+class ChangeRequestSerializer(RowSerializer):
     product_id = serializers.CharField(read_only=True, allow_null=True)
     feature_id = serializers.CharField(read_only=True, allow_null=True)
 
@@ -89,7 +90,7 @@ class LinkedChangeRequestSerializer(serializers.Serializer):
     status_key = serializers.CharField()
     # Plain text, not an enum: the roadmap's dependency types are another set of values.
     dependency_type = serializers.CharField(help_text="blocks, related or supersedes.")
-    created_at = serializers.DateTimeField()
+    created_at = Timestamp()
 
 
 class ChangeRequestDetailSerializer(ChangeRequestSerializer):
@@ -102,7 +103,7 @@ class ChangeRequestDetailSerializer(ChangeRequestSerializer):
         pass
 
 
-class BugSerializer(serializers.ModelSerializer):
+class BugSerializer(RowSerializer):
     feature_id = serializers.CharField(read_only=True)
     fix_cr_id = serializers.CharField(read_only=True, allow_null=True)
 
@@ -111,7 +112,7 @@ class BugSerializer(serializers.ModelSerializer):
         exclude = ["feature", "fix_cr"]
 
 
-class StandardSerializer(serializers.ModelSerializer):
+class StandardSerializer(RowSerializer):
     class Meta:
         model = Standard
         fields = "__all__"
@@ -132,7 +133,7 @@ class StandardDetailSerializer(StandardSerializer):
         pass
 
 
-class CharterSerializer(serializers.ModelSerializer):
+class CharterSerializer(RowSerializer):
     class Meta:
         model = CharterDoc
         fields = "__all__"

@@ -4,7 +4,7 @@ filing a bug, through ``programs.services``."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
@@ -22,6 +22,7 @@ from programs.models import (
     Standard,
     StandardAssignment,
 )
+from system.api.rendering import Merged
 from system.api.views import MotusViewSet, validated
 from system.errors import NotFound
 
@@ -45,13 +46,17 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusVie
         return obj
 
 
-def _tagged(viewset):
-    return extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))(
-        viewset
-    )
+def _tagged(plural: str, singular: str):
+    def decorate(viewset):
+        return extend_schema_view(
+            list=extend_schema(tags=TAGS, summary=f"List {plural}"),
+            retrieve=extend_schema(tags=TAGS, summary=f"Get a {singular}"),
+        )(viewset)
+
+    return decorate
 
 
-@_tagged
+@_tagged("programs", "program")
 class ProgramViewSet(ReadOnlyViewSet):
     """Programs: the top of the hierarchy (program → products → features and releases)."""
 
@@ -61,7 +66,7 @@ class ProgramViewSet(ReadOnlyViewSet):
     ordering_fields = ["id", "name", "created_at", "updated_at"]
 
 
-@_tagged
+@_tagged("products", "product")
 class ProductViewSet(ReadOnlyViewSet):
     """Products of programs."""
 
@@ -71,7 +76,7 @@ class ProductViewSet(ReadOnlyViewSet):
     ordering_fields = ["id", "name", "created_at", "updated_at"]
 
 
-@_tagged
+@_tagged("features", "feature")
 class FeatureViewSet(ReadOnlyViewSet):
     """Features of products."""
 
@@ -81,7 +86,7 @@ class FeatureViewSet(ReadOnlyViewSet):
     ordering_fields = ["id", "name", "created_at", "updated_at"]
 
 
-@_tagged
+@_tagged("releases", "release")
 class ReleaseViewSet(ReadOnlyViewSet):
     """Releases of products."""
 
@@ -108,7 +113,7 @@ def _linked_crs(edges, end: str) -> list[dict]:
     ]
 
 
-@extend_schema_view(list=extend_schema(tags=TAGS))
+@extend_schema_view(list=extend_schema(tags=TAGS, summary="List change requests"))
 class ChangeRequestViewSet(ReadOnlyViewSet):
     """Change requests against products and features; the detail adds their dependencies."""
 
@@ -117,23 +122,26 @@ class ChangeRequestViewSet(ReadOnlyViewSet):
     filterset_class = filtersets.ChangeRequestFilterSet
     ordering_fields = ["id", "title", "created_at", "updated_at", "target_version"]
 
-    @extend_schema(tags=TAGS, responses=s.ChangeRequestDetailSerializer)
+    @extend_schema(
+        tags=TAGS,
+        summary="Get a change request with its dependencies",
+        responses=s.ChangeRequestDetailSerializer,
+    )
     def retrieve(self, request, pk):
         """The change request, the live CRs it depends on (``dependencies``) and the live CRs
         that depend on it (``dependents``)."""
         cr = self.get_object()
-        detail = s.ChangeRequestSerializer(cr).data
-        linked = s.LinkedChangeRequestSerializer
-        detail["dependencies"] = linked(
-            _linked_crs(CrDependency.objects.filter(cr_id=cr.pk), "depends_on"), many=True
-        ).data
-        detail["dependents"] = linked(
-            _linked_crs(CrDependency.objects.filter(depends_on_id=cr.pk), "cr"), many=True
-        ).data
-        return Response(detail)
+        detail = {
+            "dependencies": _linked_crs(CrDependency.objects.filter(cr_id=cr.pk), "depends_on"),
+            "dependents": _linked_crs(CrDependency.objects.filter(depends_on_id=cr.pk), "cr"),
+        }
+        return Response(s.ChangeRequestDetailSerializer(Merged(cr, detail)).data)
 
 
-@extend_schema_view(list=extend_schema(tags=TAGS), retrieve=extend_schema(tags=TAGS))
+@extend_schema_view(
+    list=extend_schema(tags=TAGS, summary="List bugs"),
+    retrieve=extend_schema(tags=TAGS, summary="Get a bug"),
+)
 class BugViewSet(ReadOnlyViewSet):
     """Bugs, newest first. Anyone with ``programs.add_bug`` (agents do) may file one."""
 
@@ -142,14 +150,29 @@ class BugViewSet(ReadOnlyViewSet):
     filterset_class = filtersets.BugFilterSet
     ordering_fields = ["id", "created_at", "updated_at", "severity_key", "status_key"]
 
-    @extend_schema(tags=TAGS, request=s.BugCreateSerializer, responses={201: s.BugSerializer})
+    @extend_schema(
+        tags=TAGS,
+        summary="File a bug",
+        request=s.BugCreateSerializer,
+        responses={201: s.BugSerializer},
+        examples=[
+            OpenApiExample(
+                "Seen while working",
+                value={
+                    "title": "Heartbeat answers 500 after a lease expired",
+                    "feature_id": "F-LEASES",
+                    "severity_key": "high",
+                },
+            )
+        ],
+    )
     def create(self, request):
         """File a bug: reported by the caller, ``open``, with a generated ``BUG-…`` id."""
         bug = services.file_bug(self.actor, **validated(s.BugCreateSerializer, request))
         return Response(s.BugSerializer(bug).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(list=extend_schema(tags=TAGS))
+@extend_schema_view(list=extend_schema(tags=TAGS, summary="List standards"))
 class StandardViewSet(ReadOnlyViewSet):
     """Quality standards; ``entity_type``/``entity_id`` find those that apply to a row."""
 
@@ -158,19 +181,22 @@ class StandardViewSet(ReadOnlyViewSet):
     filterset_class = filtersets.StandardFilterSet
     ordering_fields = ["id", "name", "sort_order", "created_at", "updated_at"]
 
-    @extend_schema(tags=TAGS, responses=s.StandardDetailSerializer)
+    @extend_schema(
+        tags=TAGS,
+        summary="Get a standard with its assignments",
+        responses=s.StandardDetailSerializer,
+    )
     def retrieve(self, request, pk):
         """The standard and the entities it is assigned to."""
         standard = self.get_object()
-        detail = s.StandardSerializer(standard).data
         assignments = StandardAssignment.objects.filter(standard_id=standard.pk).order_by(
             "entity_type", "entity_id"
         )
-        detail["assignments"] = s.StandardAssignmentSerializer(assignments, many=True).data
-        return Response(detail)
+        detail = {"assignments": list(assignments)}
+        return Response(s.StandardDetailSerializer(Merged(standard, detail)).data)
 
 
-@_tagged
+@_tagged("charter documents", "charter document")
 class CharterViewSet(ReadOnlyViewSet):
     """Charter documents (roadmap, ethos, release checklist), by type and version."""
 

@@ -18,7 +18,13 @@ from roadmap.models import (
     VRoadmapProgress,
 )
 from system import terminology
-from system.api.serializers import NextActionSerializer, model_choices
+from system.api.serializers import (
+    Int64Field,
+    NextActionSerializer,
+    RowSerializer,
+    Timestamp,
+    model_choices,
+)
 
 
 class TerminologyKey(serializers.CharField):
@@ -44,7 +50,7 @@ def _existing(model, pk):
     return pk
 
 
-class RoadmapItemSerializer(serializers.ModelSerializer):
+class RoadmapItemSerializer(RowSerializer):
     feature_id = serializers.CharField(read_only=True, allow_null=True)
     cr_id = serializers.CharField(read_only=True, allow_null=True)
 
@@ -65,7 +71,7 @@ class ItemWriteSerializer(serializers.Serializer):
         choices=model_choices(RoadmapItem, "item_type"), required=False
     )
     rank = serializers.FloatField(required=False, allow_null=True)
-    sort_order = serializers.IntegerField(required=False)
+    sort_order = Int64Field(required=False)
     target_date = serializers.CharField(required=False, allow_null=True)
     scope = serializers.CharField(required=False)
     feature_id = serializers.CharField(required=False, allow_null=True)
@@ -103,7 +109,7 @@ class ItemDeleteSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, help_text="Recorded in the audit trail.")
 
 
-class DependencySerializer(serializers.ModelSerializer):
+class DependencySerializer(RowSerializer):
     item_id = serializers.CharField(read_only=True)
     depends_on_id = serializers.CharField()
 
@@ -135,19 +141,36 @@ class UnmetPrerequisiteSerializer(serializers.Serializer):
     depth = serializers.IntegerField(help_text="Shallowest level at which it is reached.")
 
 
+class ActiveAttemptSummarySerializer(serializers.Serializer):
+    """The item's active attempt (the kernel's, RULES.md 3.2)."""
+
+    id = serializers.CharField()
+    worker_id = serializers.CharField()
+    started_at = Timestamp()
+    contract_hash = serializers.CharField(allow_null=True)
+
+
+class WorkCountsSerializer(serializers.Serializer):
+    evidence = serializers.IntegerField()
+    decisions = serializers.IntegerField()
+    open_blockers = serializers.IntegerField()
+    blockers = serializers.IntegerField()
+
+
 class ItemDetailSerializer(RoadmapItemSerializer):
     """The item, its direct dependencies and dependents, its distinct unmet prerequisites
-    (transitive, with depth) and the kernel's view of it."""
+    (transitive, with depth) and the kernel's view of it: the active attempt, counts, and
+    what the caller may do about the item now."""
 
     dependencies = LinkedItemSerializer(many=True, read_only=True)
     dependents = LinkedItemSerializer(many=True, read_only=True)
     unmet_prerequisites = UnmetPrerequisiteSerializer(many=True, read_only=True)
-    active_attempt = serializers.DictField(read_only=True, allow_null=True)
-    counts = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    active_attempt = ActiveAttemptSummarySerializer(read_only=True, allow_null=True)
+    counts = WorkCountsSerializer(read_only=True)
     next_actions = NextActionSerializer(many=True, read_only=True)
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class AssignmentSerializer(RowSerializer):
     item_id = serializers.CharField()
     agent_id = serializers.CharField(
         required=False, help_text="The assignee; defaults to the caller's identity."
@@ -162,7 +185,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(RowSerializer):
     claim_text = serializers.CharField(min_length=5)
 
     class Meta:
@@ -180,32 +203,32 @@ class ClaimSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class DeploymentEventSerializer(serializers.ModelSerializer):
+class DeploymentEventSerializer(RowSerializer):
     class Meta:
         model = DeploymentEvent
         fields = "__all__"
         read_only_fields = ["triggered_by", "created_at", "completed_at"]
 
 
-class BlockedItemSerializer(serializers.ModelSerializer):
+class BlockedItemSerializer(RowSerializer):
     class Meta:
         model = VBlockedItems
         fields = "__all__"
 
 
-class RoadmapProgressSerializer(serializers.ModelSerializer):
+class RoadmapProgressSerializer(RowSerializer):
     class Meta:
         model = VRoadmapProgress
         fields = "__all__"
 
 
-class CanDeploySerializer(serializers.ModelSerializer):
+class CanDeploySerializer(RowSerializer):
     class Meta:
         model = VCanDeploy
         fields = "__all__"
 
 
-class DeployBlockerSerializer(serializers.ModelSerializer):
+class DeployBlockerSerializer(RowSerializer):
     class Meta:
         model = VDeployBlockers
         fields = "__all__"

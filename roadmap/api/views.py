@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db.models import F
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -25,7 +30,11 @@ from roadmap.models import (
     VRoadmapProgress,
 )
 from roadmap.queries import unmet_prerequisites
+from system.api.filters import StrictQueryParameters
+from system.api.rendering import Merged
+from system.api.serializers import INT64_MAX, INT64_MIN
 from system.api.views import MotusViewMixin, MotusViewSet, validated
+from system.errors import NotFound
 from system.identity import Actor
 
 #: Apps to the right of roadmap add their part of an item's detail here (the kernel adds the
@@ -47,7 +56,7 @@ def _linked(edges, end: str) -> list[dict]:
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["roadmap"]),
+    list=extend_schema(tags=["roadmap"], summary="List roadmap items"),
 )
 class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
     """Roadmap items: list/filter/search, detail, create, update, soft delete, dependencies."""
@@ -60,24 +69,42 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
     ordering_fields = ["rank", "sort_order", "updated_at", "created_at", "id"]
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(tags=["roadmap"], responses=s.ItemDetailSerializer)
+    @extend_schema(
+        tags=["roadmap"], summary="Get an item with its state", responses=s.ItemDetailSerializer
+    )
     def retrieve(self, request, pk):
+        """The item, its dependencies and dependents, its unmet prerequisites, its active
+        attempt and counts, and what you may do about it now (``next_actions``)."""
         item = services.live_item(pk)
-        detail = s.RoadmapItemSerializer(item).data
-        detail["dependencies"] = _linked(
-            RoadmapDependency.objects.filter(item_id=pk).select_related("depends_on"),
-            "depends_on",
-        )
-        detail["dependents"] = _linked(
-            RoadmapDependency.objects.filter(depends_on_id=pk).select_related("item"), "item"
-        )
-        detail["unmet_prerequisites"] = unmet_prerequisites(pk)
+        detail = {
+            "dependencies": _linked(
+                RoadmapDependency.objects.filter(item_id=pk).select_related("depends_on"),
+                "depends_on",
+            ),
+            "dependents": _linked(
+                RoadmapDependency.objects.filter(depends_on_id=pk).select_related("item"),
+                "item",
+            ),
+            "unmet_prerequisites": unmet_prerequisites(pk),
+            "active_attempt": None,
+            "counts": {"evidence": 0, "decisions": 0, "open_blockers": 0, "blockers": 0},
+            "next_actions": [],
+        }
         for section in ITEM_DETAIL_SECTIONS:
             detail.update(section(pk, self.actor))
-        return Response(detail)
+        return Response(s.ItemDetailSerializer(Merged(item, detail)).data)
 
     @extend_schema(
-        tags=["roadmap"], request=s.ItemCreateSerializer, responses={201: s.RoadmapItemSerializer}
+        tags=["roadmap"],
+        summary="Create an item",
+        request=s.ItemCreateSerializer,
+        responses={201: s.RoadmapItemSerializer},
+        examples=[
+            OpenApiExample(
+                "An ad-hoc item (agents)",
+                value={"title": "Fix the flaky lease test", "phase_key": "phase_a"},
+            )
+        ],
     )
     def create(self, request):
         """A new item: leads any; agents an ``ADHOC-`` item (pending), within their limits."""
@@ -85,7 +112,17 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
         return Response(s.RoadmapItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        tags=["roadmap"], request=s.ItemWriteSerializer, responses=s.RoadmapItemSerializer
+        tags=["roadmap"],
+        summary="Change an item",
+        request=s.ItemWriteSerializer,
+        responses=s.RoadmapItemSerializer,
+        examples=[
+            OpenApiExample("Retitle", value={"title": "Fix the flaky lease heartbeat test"}),
+            OpenApiExample(
+                "A lead sets the status",
+                value={"status_key": "deferred", "reason": "Waiting for the 2.0 schema"},
+            ),
+        ],
     )
     def partial_update(self, request, pk):
         """Leads change any item; others only their own ad-hoc item nobody else works on.
@@ -95,7 +132,12 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
         item = services.update_item(self.actor, pk, changes, reason=reason)
         return Response(s.RoadmapItemSerializer(item).data)
 
-    @extend_schema(tags=["roadmap"], parameters=[s.ItemDeleteSerializer], responses={204: None})
+    @extend_schema(
+        tags=["roadmap"],
+        summary="Delete an item (soft)",
+        parameters=[s.ItemDeleteSerializer],
+        responses={204: None},
+    )
     def destroy(self, request, pk):
         """Soft delete: the item stays in the database with ``deleted_at`` set. Refused (409)
         while unfinished items depend on it, unless ``detach_dependents=true``."""
@@ -111,8 +153,10 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
 
     @extend_schema(
         tags=["roadmap"],
+        summary="Add a dependency",
         request=s.DependencySerializer,
         responses={201: s.DependencySerializer},
+        examples=[OpenApiExample("Blocked by RM-7", value={"depends_on_id": "RM-7"})],
     )
     @action(detail=True, methods=["post"])
     def dependencies(self, request, pk):
@@ -130,6 +174,7 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
 
     @extend_schema(
         tags=["roadmap"],
+        summary="Remove a dependency",
         parameters=[OpenApiParameter("depends_on_id", str, OpenApiParameter.PATH)],
         responses={204: None},
     )
@@ -140,12 +185,25 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
         url_name="dependency",
     )
     def remove_dependency(self, request, pk, depends_on_id):
+        """Remove "this item depends on depends_on_id"."""
         services.remove_dependency(self.actor, pk, depends_on_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _assignment_id(pk: str) -> int:
+    """An assignment's integer key from the URL (anything else names no assignment)."""
+    try:
+        value = int(pk)
+    except ValueError:
+        raise NotFound(f"No assignment {pk!r}.") from None
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise NotFound(f"No assignment {pk!r}.")
+    return value
+
+
 @extend_schema_view(
-    list=extend_schema(tags=["assignments"]), retrieve=extend_schema(tags=["assignments"])
+    list=extend_schema(tags=["assignments"], summary="List assignments"),
+    retrieve=extend_schema(tags=["assignments"], summary="Get an assignment"),
 )
 class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusViewSet):
     """Who works on what: create, then start → complete (or drop)."""
@@ -154,8 +212,20 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
     serializer_class = s.AssignmentSerializer
     filterset_class = filtersets.AssignmentFilterSet
 
-    @extend_schema(tags=["assignments"], responses={201: s.AssignmentSerializer})
+    @extend_schema(
+        tags=["assignments"],
+        summary="Assign an item",
+        responses={201: s.AssignmentSerializer},
+        examples=[
+            OpenApiExample("Take it myself", value={"item_id": "RM-42"}),
+            OpenApiExample(
+                "A lead asks for a review",
+                value={"item_id": "RM-42", "agent_id": "agent:reviewer-2", "role": "reviewer"},
+            ),
+        ],
+    )
     def create(self, request):
+        """Assign an item: to yourself (default), or, as a lead, to somebody else."""
         fields = validated(s.AssignmentSerializer, request)
         assignment = services.create_assignment(
             self.actor,
@@ -167,29 +237,47 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
         return Response(s.AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
 
     def _transition(self, pk, name):
-        assignment = services.transition_assignment(self.actor, int(pk), name)
+        assignment = services.transition_assignment(self.actor, _assignment_id(pk), name)
         return Response(s.AssignmentSerializer(assignment).data)
 
-    @extend_schema(tags=["assignments"], request=None, responses=s.AssignmentSerializer)
+    @extend_schema(
+        tags=["assignments"],
+        summary="Start an assignment",
+        request=None,
+        responses=s.AssignmentSerializer,
+    )
     @action(detail=True, methods=["post"])
     def start(self, request, pk):
         """assigned → active."""
         return self._transition(pk, "start")
 
-    @extend_schema(tags=["assignments"], request=None, responses=s.AssignmentSerializer)
+    @extend_schema(
+        tags=["assignments"],
+        summary="Complete an assignment",
+        request=None,
+        responses=s.AssignmentSerializer,
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk):
         """active → completed."""
         return self._transition(pk, "complete")
 
-    @extend_schema(tags=["assignments"], request=None, responses=s.AssignmentSerializer)
+    @extend_schema(
+        tags=["assignments"],
+        summary="Drop an assignment",
+        request=None,
+        responses=s.AssignmentSerializer,
+    )
     @action(detail=True, methods=["post"])
     def drop(self, request, pk):
         """assigned or active → dropped."""
         return self._transition(pk, "drop")
 
 
-@extend_schema_view(list=extend_schema(tags=["deploy"]), retrieve=extend_schema(tags=["deploy"]))
+@extend_schema_view(
+    list=extend_schema(tags=["deploy"], summary="List deploy-gate claims"),
+    retrieve=extend_schema(tags=["deploy"], summary="Get a deploy-gate claim"),
+)
 class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusViewSet):
     """Statements to verify before a website deploy."""
 
@@ -198,22 +286,50 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusViewSe
     filterset_class = filtersets.ClaimFilterSet
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(tags=["deploy"], responses={201: s.ClaimSerializer})
+    @extend_schema(
+        tags=["deploy"],
+        summary="Leads: add a deploy-gate claim",
+        responses={201: s.ClaimSerializer},
+        examples=[
+            OpenApiExample(
+                "A measured claim",
+                value={
+                    "id": "CL-RPS",
+                    "claim_text": "The ready list answers within 50 ms",
+                    "page": "/api/v1/work/ready/",
+                    "claim_type": "quantitative",
+                    "test_function": "test_ready_list_latency",
+                },
+            )
+        ],
+    )
     def create(self, request):
+        """A statement to verify before a website deploy."""
         claim = services.create_claim(self.actor, **validated(s.ClaimSerializer, request))
         return Response(s.ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=["deploy"], responses=s.ClaimSerializer)
+    @extend_schema(
+        tags=["deploy"],
+        summary="Record a verification (or edit the claim)",
+        responses=s.ClaimSerializer,
+        examples=[OpenApiExample("It passed", value={"test_status": "pass"})],
+    )
     def partial_update(self, request, pk):
-        """Record a verification (``test_status``; ``last_verified_at`` is stamped)."""
+        """Record a verification (``test_status``; ``last_verified_at`` is stamped); leads
+        may edit the claim itself. The id never changes."""
         instance = Claim.objects.filter(pk=pk).first()
+        if instance is None:
+            raise NotFound(f"No claim {pk!r}.")
         serializer = s.ClaimSerializer(instance, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         claim = services.update_claim(self.actor, pk, dict(serializer.validated_data))
         return Response(s.ClaimSerializer(claim).data)
 
 
-@extend_schema_view(list=extend_schema(tags=["deploy"]), retrieve=extend_schema(tags=["deploy"]))
+@extend_schema_view(
+    list=extend_schema(tags=["deploy"], summary="List deployments"),
+    retrieve=extend_schema(tags=["deploy"], summary="Get a deployment"),
+)
 class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusViewSet):
     """Deployments; a website deploy is refused (409, ``POLICY-…``) while claims fail or
     quantitative claims are pending."""
@@ -222,8 +338,14 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
     serializer_class = s.DeploymentEventSerializer
     filterset_class = filtersets.DeploymentEventFilterSet
 
-    @extend_schema(tags=["deploy"], responses={201: s.DeploymentEventSerializer})
+    @extend_schema(
+        tags=["deploy"],
+        summary="Record a deployment",
+        responses={201: s.DeploymentEventSerializer},
+        examples=[OpenApiExample("Website 1.4.0", value={"target": "website", "version": "1.4.0"})],
+    )
     def create(self, request):
+        """A deployment; a website deploy meets the claims gate."""
         fields = validated(s.DeploymentEventSerializer, request)
         event = services.record_deployment(
             self.actor,
@@ -234,7 +356,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
         return Response(s.DeploymentEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
-def _view_endpoint(model, serializer, tag, doc, ordering=()):
+def _view_endpoint(model, serializer, tag, summary, doc, ordering=()):
     """A read-only list over one of the roadmap's SQL views."""
     view = type(
         f"{model.__name__}View",
@@ -242,19 +364,21 @@ def _view_endpoint(model, serializer, tag, doc, ordering=()):
         {
             "serializer_class": serializer,
             "pagination_class": None,
-            "filter_backends": [],
+            # No filters: any query parameter is refused (400) rather than ignored.
+            "filter_backends": [StrictQueryParameters],
             # No ordering given: the view's own ORDER BY stands.
             "get_queryset": lambda self: model.objects.order_by(*ordering),
             "__doc__": doc,
         },
     )
-    return extend_schema_view(get=extend_schema(tags=[tag]))(view)
+    return extend_schema_view(get=extend_schema(tags=[tag], summary=summary))(view)
 
 
 BlockedItemsView = _view_endpoint(
     VBlockedItems,
     s.BlockedItemSerializer,
     "roadmap",
+    "Items held up by prerequisites",
     "Items held up by unfinished blocking dependencies (v_blocked_items).",
     ("id",),
 )
@@ -262,14 +386,20 @@ RoadmapProgressView = _view_endpoint(
     VRoadmapProgress,
     s.RoadmapProgressSerializer,
     "roadmap",
+    "Progress per phase",
     "Progress per phase (v_roadmap_progress, in phase order).",
 )
 CanDeployView = _view_endpoint(
-    VCanDeploy, s.CanDeploySerializer, "deploy", "Website deploy readiness (v_can_deploy)."
+    VCanDeploy,
+    s.CanDeploySerializer,
+    "deploy",
+    "Can the website deploy?",
+    "Website deploy readiness (v_can_deploy).",
 )
 DeployBlockersView = _view_endpoint(
     VDeployBlockers,
     s.DeployBlockerSerializer,
     "deploy",
+    "Claims blocking a deploy",
     "Failed or stale claims (v_deploy_blockers, oldest verification first).",
 )

@@ -4,17 +4,25 @@
 "fields": {...}, "details": {...}}}`` — ``fields`` only for validation errors, ``details``
 only where there is more to tell (e.g. ``missing_prereqs``, ``next_actions``). A trigger's
 ABORT keeps its exact text as ``message``.
+
+Everything else under ``/api/`` answers in this shape too (``system.api.middleware``): unknown
+paths (404), oversize bodies (413), malformed or too-deep JSON (400), non-numeric ids (404),
+a database that cannot be used (503 naming the cause: busy, full, read-only, unreachable,
+with ``Retry-After``), throttled callers (429 with ``Retry-After``) and server errors (500).
 """
 
 from __future__ import annotations
 
-from django.db import IntegrityError, OperationalError
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from system.db_errors import database_message, is_kernel_rule
+from system.db_errors import database_message, database_unavailable, is_kernel_rule
 from system.errors import Conflict, ServiceError
 
 
@@ -49,10 +57,16 @@ def exception_handler(exc, context):
         details = {k: v for k, v in exc.details.items() if k != "fields"}
         body = error_body(exc.status, exc.code, exc.message, fields=fields, details=details)
         return Response(body, status=exc.status)
-    if isinstance(exc, OperationalError) and "locked" in str(exc):
-        body = error_body(503, "database_busy", "The database stayed busy; retry shortly.")
-        return Response(body, status=503, headers={"Retry-After": "1"})
+    special = special_error(exc)
+    if special is not None:
+        status_code, body, headers = special
+        return Response(body, status=status_code, headers=headers)
 
+    # DRF turns these into its own exceptions itself, but the code comes from the exception.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -68,12 +82,34 @@ def exception_handler(exc, context):
             response.status_code,
             code or getattr(exc, "default_code", "error"),
             str(detail) if detail is not None else str(exc),
+            details={"retry_after": wait} if (wait := getattr(exc, "wait", None)) else None,
         )
     return response
 
 
+def special_error(exc) -> tuple[int, dict, dict] | None:
+    """``(status, body, headers)`` for failures that are not the caller's request being
+    refused: a database that cannot be used (503 naming the cause, with ``Retry-After``) and
+    a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413). None for anything else."""
+    unavailable = database_unavailable(exc)
+    if unavailable is not None:
+        body = error_body(
+            503,
+            unavailable.code,
+            unavailable.message,
+            details={"retry_after": unavailable.retry_after, "database_error": unavailable.detail},
+        )
+        return 503, body, {"Retry-After": str(unavailable.retry_after)}
+    if isinstance(exc, RequestDataTooBig):
+        return 413, error_body(413, "request_too_large", str(exc)), {}
+    return None
+
+
+@csrf_exempt
 def not_found_view(request, *args, **kwargs):
-    """Unknown ``/api/`` paths answer in the same shape instead of an HTML page."""
+    """Unknown ``/api/`` paths answer in the same shape instead of an HTML page, whatever
+    the method (no CSRF check: there is nothing here to protect, and a POST to a wrong path
+    should learn that the path is wrong, not that a CSRF token is missing)."""
     return JsonResponse(
         error_body(404, "not_found", f"No API endpoint at {request.path}."), status=404
     )

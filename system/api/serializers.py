@@ -1,10 +1,91 @@
-"""Shapes shared by every app's API: errors, next actions, identity."""
+"""Shapes shared by every app's API: errors, next actions, identity, and the fields every
+response uses, so that what the OpenAPI document says is what is sent:
+
+- :class:`Timestamp`: every timestamp as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC), whether it comes
+  from a model (an aware datetime) or from a service's row (the database's text form);
+- :class:`JSONText`: a TEXT column holding JSON is sent as JSON, not as a string;
+- :class:`RowSerializer`: a model serializer using both, which serializes model instances
+  and the services' plain row dicts alike;
+- :data:`INT64_MIN` / :data:`INT64_MAX`: the bounds of every integer a request may carry
+  (SQLite's INTEGER is 64-bit; a larger number is a 400, not an overflow).
+"""
+
+from __future__ import annotations
 
 import copy
+import json
 
 from rest_framework import serializers
 
+from system.fields import TimestampField, parse_timestamp
 from system.models import AuditLog
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+class Timestamp(serializers.DateTimeField):
+    """``YYYY-MM-DDTHH:MM:SSZ`` from an aware datetime or from the database's text form
+    (``YYYY-MM-DD HH:MM:SS``, or the events' ``…T…Z``). Text that is no timestamp (another
+    tool may write anything into a TEXT column) is passed on unchanged."""
+
+    def to_representation(self, value):
+        if isinstance(value, str):
+            parsed = parse_timestamp(value)
+            if parsed is None:
+                return value
+            value = parsed
+        return super().to_representation(value)
+
+
+class JSONText(serializers.JSONField):
+    """A TEXT column that holds JSON, sent as the JSON value it holds (text that is not
+    JSON, which the other tool may have written, as a string)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+
+class Int64Field(serializers.IntegerField):
+    """An integer a request may carry: within SQLite's 64-bit INTEGER unless narrower
+    bounds are given."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", INT64_MIN)
+        kwargs.setdefault("max_value", INT64_MAX)
+        super().__init__(**kwargs)
+
+
+class RowSerializer(serializers.ModelSerializer):
+    """A model's row as the API sends it: timestamps through :class:`Timestamp`. Works on
+    model instances and on the services' row dicts (same keys as the columns)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        TimestampField: Timestamp,
+    }
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, serializers.IntegerField) and not field_kwargs.get("read_only"):
+            field_kwargs.setdefault("min_value", INT64_MIN)
+            field_kwargs.setdefault("max_value", INT64_MAX)
+        return field_class, field_kwargs
+
+
+def value_of(row, name: str):
+    """``row[name]`` of a row dict, ``row.name`` of a model instance."""
+    return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
 def model_choices(model, field_name):
@@ -28,6 +109,8 @@ class LeanSerializer(serializers.Serializer):
 
 
 class ErrorDetailSerializer(serializers.Serializer):
+    optional_in_response = ("fields", "details")
+
     status = serializers.IntegerField(help_text="The HTTP status, repeated.")
     code = serializers.CharField(
         help_text="validation_error, not_authenticated, authentication_failed, "
@@ -51,10 +134,14 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class NextActionSerializer(serializers.Serializer):
-    action = serializers.CharField()
-    method = serializers.CharField()
-    href = serializers.CharField()
-    note = serializers.CharField(required=False)
+    """A call the caller may make now and that would be accepted as things stand."""
+
+    optional_in_response = ("note",)
+
+    action = serializers.CharField(help_text="What the call does, e.g. claim, release.")
+    method = serializers.ChoiceField(choices=["GET", "POST", "PATCH", "DELETE"])
+    href = serializers.CharField(help_text="The path to call (ids quoted).")
+    note = serializers.CharField(required=False, help_text="What the call needs.")
 
 
 class WhoAmISerializer(serializers.Serializer):
@@ -71,7 +158,11 @@ class WhoAmISerializer(serializers.Serializer):
     )
 
 
-class AuditLogSerializer(serializers.ModelSerializer):
+class AuditLogSerializer(RowSerializer):
+    old_value = JSONText(help_text="The values before (JSON), as stored.")
+    new_value = JSONText(help_text="The values after (JSON), as stored.")
+    context = JSONText(help_text="Why, e.g. a reason (JSON), as stored.")
+
     class Meta:
         model = AuditLog
         fields = "__all__"

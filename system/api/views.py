@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from system import policy
 from system.api import idempotency
+from system.api.filters import Pagination
 from system.api.serializers import AuditLogSerializer, WhoAmISerializer
 from system.filtersets import AuditLogFilterSet
 from system.identity import Actor
@@ -27,7 +28,10 @@ def validated(serializer_class, request, **kwargs) -> dict:
 
 class MotusViewMixin:
     """``self.actor`` is the authenticated caller; a POST with ``Idempotency-Key`` is
-    routed through :func:`idempotency.replay_or_run` once authentication has passed."""
+    routed through :func:`idempotency.replay_or_run` once authentication has passed.
+    Lists page with bounded ``limit``/``offset`` (:class:`Pagination`)."""
+
+    pagination_class = Pagination
 
     @property
     def actor(self) -> Actor:
@@ -59,7 +63,7 @@ class WhoAmIView(MotusAPIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=WhoAmISerializer, tags=["identity"])
+    @extend_schema(responses=WhoAmISerializer, tags=["identity"], summary="Who am I")
     def get(self, request):
         user = request.user
         return Response(
@@ -83,7 +87,8 @@ class WhoAmIView(MotusAPIView):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["governance"]), retrieve=extend_schema(tags=["governance"])
+    list=extend_schema(tags=["governance"], summary="List the audit trail"),
+    retrieve=extend_schema(tags=["governance"], summary="Get an audit entry"),
 )
 class AuditLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusViewSet):
     """The audit trail, newest first (read-only: the database forbids changes)."""

@@ -693,6 +693,86 @@ def cases(ids) -> list[Case]:
             f"/leases/{ids['lease']}/release/",
             {"reason": "x"},
         ),
+        # Someone else's attempt, lease and assignment, the rest of the calls.
+        Case(
+            "others' attempt: outcome",
+            "nobody",
+            "post",
+            f"/attempts/{ids['attempt']}/outcomes/",
+            {"outcome_type": "file", "path": "a.py"},
+        ),
+        Case(
+            "others' attempt: decision",
+            "nobody",
+            "post",
+            f"/attempts/{ids['attempt']}/decisions/",
+            {"decision_type": "plan_committed"},
+        ),
+        Case(
+            "others' attempt: blocker",
+            "nobody",
+            "post",
+            f"/attempts/{ids['attempt']}/blockers/",
+            {"reason_code": "other", "title": "Not mine"},
+        ),
+        Case(
+            "others' attempt: heartbeat",
+            "nobody",
+            "post",
+            f"/attempts/{ids['attempt']}/heartbeat/",
+            {},
+        ),
+        Case(
+            "others' lease: heartbeat", "nobody", "post", f"/leases/{ids['lease']}/heartbeat/", {}
+        ),
+        Case(
+            "drop others' assignment",
+            policy.MANAGE_ROADMAP,
+            "post",
+            f"/assignments/{ids['assignment']}/drop/",
+            {},
+        ),
+        # The caller's own attempt (opened for it before the call): its role must still
+        # allow work, so a role taken away mid-attempt stops the work.
+        Case(
+            "own attempt: evidence",
+            policy.CLAIM_WORK,
+            "post",
+            "/attempts/att-own/evidence/",
+            EVIDENCE,
+            201,
+        ),
+        Case(
+            "own attempt: outcome",
+            policy.CLAIM_WORK,
+            "post",
+            "/attempts/att-own/outcomes/",
+            {"outcome_type": "file", "path": "a.py"},
+            201,
+        ),
+        Case(
+            "own attempt: decision",
+            policy.CLAIM_WORK,
+            "post",
+            "/attempts/att-own/decisions/",
+            {"decision_type": "plan_committed"},
+            201,
+        ),
+        Case(
+            "own attempt: blocker",
+            policy.CLAIM_WORK,
+            "post",
+            "/attempts/att-own/blockers/",
+            {"reason_code": "other", "title": "Stuck"},
+            201,
+        ),
+        Case(
+            "own attempt: release",
+            policy.CLAIM_WORK,
+            "post",
+            "/attempts/att-own/release/",
+            {"disposition": "failed"},
+        ),
     ]
 
 
@@ -723,6 +803,17 @@ CASE_NAMES = [
     "others' attempt: release",
     "others' attempt: handoff",
     "others' lease: release",
+    "others' attempt: outcome",
+    "others' attempt: decision",
+    "others' attempt: blocker",
+    "others' attempt: heartbeat",
+    "others' lease: heartbeat",
+    "drop others' assignment",
+    "own attempt: evidence",
+    "own attempt: outcome",
+    "own attempt: decision",
+    "own attempt: blocker",
+    "own attempt: release",
 ]
 
 
@@ -752,6 +843,13 @@ def test_role_matrix(api_for, make_item, role, name):
         body = {"title": "It breaks", "feature_id": "F", "severity_key": "high"}
     caller = api_for(
         "caller", agent=role != policy.Role.LEAD, staff=role == policy.Role.LEAD, role=role or ""
+    )
+    RoadmapItem.objects.create(id="E", phase_key="phase_a", title="E", created_by="user:boss")
+    Attempt.objects.create(
+        id="att-own",
+        work_id="E",
+        worker_id=caller.identity,
+        worker_type="human" if role == policy.Role.LEAD else "agent",
     )
     before = fingerprint()
     path = API + case.path

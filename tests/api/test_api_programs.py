@@ -359,9 +359,14 @@ def test_bad_filter_values_of_closed_sets(alice, catalog):
     response = alice.get(f"{API}/change-requests/", {"size": "XXL"})
     assert response.status_code == 400
     assert "size" in error_of(response)["fields"]
-    # A boolean that is not true/false/1/0 is no filter at all; unknown parameters neither.
+    # A boolean that is not true/false/1/0 is no filter at all.
     assert ids(alice, "standards", is_blocking="maybe") == ["STD-1", "STD-2"]
-    assert ids(alice, "programs", colour="blue") == ["P1", "P2"]
+    # An unknown parameter is refused, naming the valid ones.
+    unknown = alice.get(f"{API}/programs/", {"colour": "blue"})
+    assert unknown.status_code == 400
+    error = error_of(unknown)
+    assert error["fields"] == {"colour": ["Unknown query parameter."]}
+    assert "type" in error["details"]["valid_parameters"] and "type" in error["message"]
     # Paging works as everywhere else.
     page = alice.get(f"{API}/change-requests/", {"limit": 1, "offset": 1}).json()
     assert page["count"] == 3 and [row["id"] for row in page["results"]] == ["CR-2"]

@@ -191,8 +191,10 @@ def test_item_detail_lists_distinct_unmet_prerequisites_with_depth(alice, make_i
         ("E", 2),
     ]
     assert detail["active_attempt"] is None
-    assert detail["next_actions"] == [
-        {"action": "claim", "method": "POST", "href": "/api/v1/work/A/claim/"}
+    # Its prerequisites are open: a claim would be refused, so none is offered.
+    assert detail["next_actions"] == []
+    assert alice.get("/api/v1/items/E/").json()["next_actions"] == [
+        {"action": "claim", "method": "POST", "href": "/api/v1/work/E/claim/"}
     ]
 
 

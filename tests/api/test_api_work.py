@@ -179,9 +179,17 @@ def test_claim_refused_with_unresolved_blockers(alice, staff, make_item):
     assert error["message"] == (
         "KERNEL: Work has unresolved blockers. Resolve blockers before claiming."
     )
-    assert error["details"]["open_blockers"] == [blocker.json()["record"]["id"]]
-    assert error["details"]["next_actions"][0]["action"] == "resolve_blocker"
+    blocker_id = blocker.json()["record"]["id"]
+    assert error["details"]["open_blockers"] == [blocker_id]
+    # Alice may not resolve someone else's blocker: only what would be accepted is offered.
+    assert [a["action"] for a in error["details"]["next_actions"]] == ["find_ready_work"]
     assert not Attempt.objects.filter(work_id="A").exists()
+    # A lead may, by waiving it (once the blocker is from an earlier second).
+    backdate(Blocker, blocker_id)
+    lead_actions = error_of(claim(staff, "A"))["details"]["next_actions"]
+    assert lead_actions[0]["action"] == "resolve_blocker"
+    assert lead_actions[0]["href"] == f"/api/v1/blockers/{blocker_id}/resolve/"
+    assert "waive" in lead_actions[0]["note"]
 
 
 def test_claim_refused_while_blocking_dependencies_are_open(alice, make_item):
