@@ -69,7 +69,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: everything under /api/ (oversize bodies, Django's own error pages, database
+    # Outermost: one log line per API request (actor, method, path, status, duration).
+    "system.api.middleware.RequestLogMiddleware",
+    # Then: everything under /api/ (oversize bodies, Django's own error pages, database
     # failures outside DRF) answers in the API's JSON error shape.
     "system.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -365,8 +367,15 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # stderr: gunicorn and systemd collect it; errors come with their tracebacks
+    # (django.request logs every 5xx with exc_info).
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        # One line per API request: MOTUS_API_LOG_LEVEL=WARNING silences it.
+        "motus.api": {"level": os.environ.get("MOTUS_API_LOG_LEVEL", "INFO")},
+    },
 }
 
 # Index names are the contract's (schema.json), some longer than the 30 characters Django

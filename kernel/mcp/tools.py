@@ -43,16 +43,14 @@ from kernel.api.views import (
 )
 from kernel.mcp.actions import as_tool_calls
 from kernel.mcp.schemas import serializer_schema
-from roadmap import services as roadmap_services
 from roadmap.api import serializers as rs
-from roadmap.api.views import ITEM_DETAIL_SECTIONS
-from roadmap.models import RoadmapDependency, VReadyItems, VRoadmapProgress
-from roadmap.queries import unmet_prerequisites
+from roadmap.api import views as roadmap_views
+from roadmap.models import VReadyItems, VRoadmapProgress
 from system import policy
 from system.api.errors import refusal
 from system.api.filters import MAX_LIMIT
 from system.api.permissions import CanRead
-from system.api.rendering import Merged, next_action
+from system.api.rendering import next_action
 from system.errors import Forbidden, Invalid
 from system.identity import Actor
 
@@ -372,39 +370,9 @@ def release_lease(actor: Actor, arguments: dict) -> dict:
 ITEM_ID = Id("item_id", "The roadmap item's id.")
 
 
-def _linked(edges, end: str) -> list[dict]:
-    return [
-        {
-            "id": getattr(edge, f"{end}_id"),
-            "title": getattr(edge, end).title,
-            "status": getattr(edge, end).status_key,
-            "dependency_type": edge.dependency_type,
-        }
-        for edge in edges
-    ]
-
-
 def item_detail(actor: Actor, item_id: str) -> dict:
-    """``GET /api/v1/items/{id}/``: the item, its dependencies and dependents, unmet
-    prerequisites, the kernel's section (active attempt, counts, next actions)."""
-    item = roadmap_services.live_item(item_id)
-    detail = {
-        "dependencies": _linked(
-            RoadmapDependency.objects.filter(item_id=item_id).select_related("depends_on"),
-            "depends_on",
-        ),
-        "dependents": _linked(
-            RoadmapDependency.objects.filter(depends_on_id=item_id).select_related("item"),
-            "item",
-        ),
-        "unmet_prerequisites": unmet_prerequisites(item_id),
-        "active_attempt": None,
-        "counts": {"evidence": 0, "decisions": 0, "open_blockers": 0, "blockers": 0},
-        "next_actions": [],
-    }
-    for section in ITEM_DETAIL_SECTIONS:
-        detail.update(section(item_id, actor))
-    return rs.ItemDetailSerializer(Merged(item, detail)).data
+    """``GET /api/v1/items/{id}/``: the same function builds both answers."""
+    return roadmap_views.item_detail(item_id, actor)
 
 
 def roadmap_item(actor: Actor, arguments: dict) -> dict:

@@ -55,6 +55,30 @@ def _linked(edges, end: str) -> list[dict]:
     ]
 
 
+def item_detail(item_id: str, actor: Actor) -> dict:
+    """An item's detail as ``GET /api/v1/items/{id}/`` (and the MCP ``roadmap_item`` tool)
+    answer it: the item, its dependencies and dependents, its unmet prerequisites, and the
+    sections of :data:`ITEM_DETAIL_SECTIONS` (the kernel's state and next actions)."""
+    item = services.live_item(item_id)
+    detail = {
+        "dependencies": _linked(
+            RoadmapDependency.objects.filter(item_id=item_id).select_related("depends_on"),
+            "depends_on",
+        ),
+        "dependents": _linked(
+            RoadmapDependency.objects.filter(depends_on_id=item_id).select_related("item"),
+            "item",
+        ),
+        "unmet_prerequisites": unmet_prerequisites(item_id),
+        "active_attempt": None,
+        "counts": {"evidence": 0, "decisions": 0, "open_blockers": 0, "blockers": 0},
+        "next_actions": [],
+    }
+    for section in ITEM_DETAIL_SECTIONS:
+        detail.update(section(item_id, actor))
+    return s.ItemDetailSerializer(Merged(item, detail)).data
+
+
 @extend_schema_view(
     list=extend_schema(tags=["roadmap"], summary="List roadmap items"),
 )
@@ -75,24 +99,7 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
     def retrieve(self, request, pk):
         """The item, its dependencies and dependents, its unmet prerequisites, its active
         attempt and counts, and what you may do about it now (``next_actions``)."""
-        item = services.live_item(pk)
-        detail = {
-            "dependencies": _linked(
-                RoadmapDependency.objects.filter(item_id=pk).select_related("depends_on"),
-                "depends_on",
-            ),
-            "dependents": _linked(
-                RoadmapDependency.objects.filter(depends_on_id=pk).select_related("item"),
-                "item",
-            ),
-            "unmet_prerequisites": unmet_prerequisites(pk),
-            "active_attempt": None,
-            "counts": {"evidence": 0, "decisions": 0, "open_blockers": 0, "blockers": 0},
-            "next_actions": [],
-        }
-        for section in ITEM_DETAIL_SECTIONS:
-            detail.update(section(pk, self.actor))
-        return Response(s.ItemDetailSerializer(Merged(item, detail)).data)
+        return Response(item_detail(pk, self.actor))
 
     @extend_schema(
         tags=["roadmap"],

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -173,3 +174,41 @@ def _names_no_row(view_func, view_kwargs) -> bool:
         return int(value) not in _INT64
     except ValueError:
         return True
+
+
+request_logger = logging.getLogger("motus.api")
+
+
+class RequestLogMiddleware:
+    """One log line per API request, on the ``motus.api`` logger (INFO):
+    ``actor method path status duration_ms``. Outermost, so the status is what the client
+    got (413s and 503s of :class:`ApiErrorMiddleware` included) and the duration is the
+    whole stack's. Tracebacks of server errors go to stderr through ``django.request``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        request_logger.info(
+            "%s %s %s %s %.1fms",
+            _actor_of(request),
+            request.method,
+            request.get_full_path(),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            extra={"status_code": response.status_code},
+        )
+        return response
+
+
+def _actor_of(request) -> str:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return "anonymous"
+    from system.identity import identity_of
+
+    return identity_of(user)
