@@ -17,6 +17,15 @@ _TOKEN_LOOKUP_SQL = (
     + ", ".join(f"u.{name}" for name in _USER_FIELDS)
     + ", EXISTS (SELECT 1 FROM auth_user_groups m JOIN auth_group g ON g.id = m.group_id"
     "           WHERE m.user_id = u.id AND g.name = %s)"
+    # Every permission the user holds, directly or through its groups (its role), as
+    # ModelBackend would load them in two more queries on the first has_perm().
+    ", (SELECT group_concat(ct.app_label || '.' || p.codename, ' ')"
+    "   FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id"
+    "   WHERE p.id IN (SELECT permission_id FROM auth_user_user_permissions"
+    "                  WHERE user_id = u.id)"
+    "      OR p.id IN (SELECT gp.permission_id FROM auth_group_permissions gp"
+    "                  JOIN auth_user_groups ug ON ug.group_id = gp.group_id"
+    "                  WHERE ug.user_id = u.id))"
     " FROM web_api_tokens t JOIN auth_user u ON u.id = t.user_id"
     " WHERE t.key_digest = %s AND t.revoked_at IS NULL AND u.is_active"
 )
@@ -25,8 +34,10 @@ _TOKEN_LOOKUP_SQL = (
 class TokenAuthentication(BaseAuthentication):
     """``Authorization: Bearer <token>`` (``Token <token>`` is accepted too).
 
-    Every API request passes here, so it is one indexed SQL query for the token, its user
-    and whether the user is an agent, and no write unless ``last_used_at`` is a minute old
+    Every API request passes here, so it is one indexed SQL query for the token, its user,
+    whether the user is an agent and the permissions its role gives (``system.policy`` asks
+    ``has_perm`` on every call: ModelBackend's permission cache is filled from it), and no
+    write unless ``last_used_at`` is a minute old
     (and that write never waits for the database's write lock: ``ApiToken.note_use``).
     Failed attempts are counted per client address (``FailedTokenThrottle``): past the
     rate they are answered 429 instead of 401.
@@ -47,8 +58,9 @@ class TokenAuthentication(BaseAuthentication):
             row = cursor.fetchone()
         if row is None:
             FailedTokenThrottle().refuse(request, "Unknown or revoked token.")
-        user = User.from_db(connection.alias, _USER_FIELDS, row[2:-1])
-        user._motus_is_agent = bool(row[-1])
+        user = User.from_db(connection.alias, _USER_FIELDS, row[2:-2])
+        user._motus_is_agent = bool(row[-2])
+        user._perm_cache = set((row[-1] or "").split())
         token = ApiToken(
             id=row[0], user=user, key_digest=digest, last_used_at=parse_timestamp(row[1] or "")
         )

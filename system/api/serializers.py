@@ -68,7 +68,19 @@ class Int64Field(serializers.IntegerField):
 
 class RowSerializer(serializers.ModelSerializer):
     """A model's row as the API sends it: timestamps through :class:`Timestamp`. Works on
-    model instances and on the services' row dicts (same keys as the columns)."""
+    model instances and on the services' row dicts (same keys as the columns).
+
+    The fields are built from the model once per class (ModelSerializer rebuilds them for
+    every instance, a large share of a small response's cost); each instance binds shallow
+    copies, as :class:`LeanSerializer` does for request fields."""
+
+    def get_fields(self):
+        cls = type(self)
+        prototypes = cls.__dict__.get("_field_prototypes")
+        if prototypes is None:
+            prototypes = super().get_fields()
+            cls._field_prototypes = prototypes
+        return {name: copy.copy(field) for name, field in prototypes.items()}
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
