@@ -252,14 +252,19 @@ def record_outcome(actor: Actor, arguments: dict) -> dict:
     return _recorded(ks.OutcomeRecordedSerializer, actor, outcome, attempt_id)
 
 
+def _not_both(arguments: dict) -> None:
+    """A call on an attempt names its item through the attempt, not also by ``work_id``."""
+    if arguments.get("work_id") is not None:
+        raise Invalid(
+            "Give attempt_id or work_id, not both.",
+            details={"fields": {"work_id": ["Not with attempt_id: the attempt's item."]}},
+        )
+
+
 def record_decision(actor: Actor, arguments: dict) -> dict:
     attempt_id = _id_value(arguments, OPTIONAL_ATTEMPT_ID)
     if attempt_id is not None:
-        if arguments.get("work_id") is not None:
-            raise Invalid(
-                "Give attempt_id or work_id, not both.",
-                details={"fields": {"work_id": ["Not with attempt_id: the attempt's item."]}},
-            )
+        _not_both(arguments)
         fields = dict(validated(ks.DecisionRequestSerializer, arguments, (ATTEMPT_ID,)))
         decision = services.record_decision(actor, fields, attempt_id=attempt_id)
         return _recorded(ks.DecisionRecordedSerializer, actor, decision, attempt_id)
@@ -273,11 +278,7 @@ def record_decision(actor: Actor, arguments: dict) -> dict:
 def raise_blocker(actor: Actor, arguments: dict) -> dict:
     attempt_id = _id_value(arguments, OPTIONAL_ATTEMPT_ID)
     if attempt_id is not None:
-        if arguments.get("work_id") is not None:
-            raise Invalid(
-                "Give attempt_id or work_id, not both.",
-                details={"fields": {"work_id": ["Not with attempt_id: the attempt's item."]}},
-            )
+        _not_both(arguments)
         fields = dict(validated(ks.BlockerRequestSerializer, arguments, (ATTEMPT_ID,)))
         blocker = services.raise_blocker(actor, fields, attempt_id=attempt_id)
         return _recorded(ks.BlockerRecordedSerializer, actor, blocker, attempt_id)

@@ -17,30 +17,14 @@ from roadmap.models import (
     VDeployBlockers,
     VRoadmapProgress,
 )
-from system import terminology
 from system.api.serializers import (
     Int64Field,
     NextActionSerializer,
     RowSerializer,
+    TerminologyKey,
     Timestamp,
     model_choices,
 )
-
-
-class TerminologyKey(serializers.CharField):
-    """A ``*_key`` value that must be a live, non-deprecated key of its domain."""
-
-    def __init__(self, domain: str, **kwargs):
-        self.domain = domain
-        kwargs.setdefault("help_text", f"A key of the terminology domain {domain!r}.")
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not terminology.is_valid_key(self.domain, value):
-            keys = ", ".join(key for key, _ in terminology.choices(self.domain))
-            raise serializers.ValidationError(f"Unknown key {value!r}; use one of: {keys}.")
-        return value
 
 
 def _existing(model, pk):

@@ -17,6 +17,7 @@ import json
 
 from rest_framework import serializers
 
+from system import terminology
 from system.fields import TimestampField, parse_timestamp
 from system.models import AuditLog
 
@@ -64,6 +65,22 @@ class Int64Field(serializers.IntegerField):
         kwargs.setdefault("min_value", INT64_MIN)
         kwargs.setdefault("max_value", INT64_MAX)
         super().__init__(**kwargs)
+
+
+class TerminologyKey(serializers.CharField):
+    """A ``*_key`` value that must be a live, non-deprecated key of its domain."""
+
+    def __init__(self, domain: str, **kwargs):
+        self.domain = domain
+        kwargs.setdefault("help_text", f"A key of the terminology domain {domain!r}.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not terminology.is_valid_key(self.domain, value):
+            keys = ", ".join(key for key, _ in terminology.choices(self.domain))
+            raise serializers.ValidationError(f"Unknown key {value!r}; use one of: {keys}.")
+        return value
 
 
 class RowSerializer(serializers.ModelSerializer):
