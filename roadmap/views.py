@@ -1,4 +1,4 @@
-"""Progress pages of the roadmap: overview, item list and dependency-graph pictures.
+"""Progress pages of the roadmap: overview, item list and exports (graphs: ``graph_views``).
 
 The item page shows the item's attempts (kernel tables), so it lives in ``kernel.views``.
 """
@@ -8,14 +8,10 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.safestring import mark_safe
 
 from roadmap import export
 from roadmap import pages_queries as queries
-from roadmap.graph_svg import message_svg
-from roadmap.graphs import neighbourhood_depth, neighbourhood_picture, roadmap_picture
-from roadmap.models import RoadmapItem
-from roadmap.page_forms import GraphFilterForm, RoadmapFilterForm
+from roadmap.page_forms import RoadmapFilterForm
 from system.access import read_access
 
 ITEMS_PER_PAGE = 100
@@ -55,44 +51,6 @@ def roadmap_list(request):
             "query_without_page": query_without_page.urlencode(),
         },
     )
-
-
-@read_access
-def roadmap_graph(request):
-    form = GraphFilterForm(request.GET or None)
-    picture = roadmap_picture(**form.selection())
-    return render(
-        request,
-        "pages/roadmap_graph.html",
-        {
-            "form": form,
-            "picture": picture,
-            # Our own SVG: every text in it is XML-escaped by graph_svg.
-            "svg": mark_safe(picture.svg) if picture.svg else None,
-            "svg_query": request.GET.urlencode(),
-        },
-    )
-
-
-@read_access
-def roadmap_graph_svg(request):
-    form = GraphFilterForm(request.GET or None)
-    return _svg_response(roadmap_picture(**form.selection()))
-
-
-@read_access
-def item_graph_svg(request, item_id: str):
-    if not RoadmapItem.objects.filter(id=item_id).exists():
-        raise Http404("No roadmap item with this id.")
-    depth = neighbourhood_depth(request.GET.get("depth"))
-    return _svg_response(neighbourhood_picture(item_id, depth))
-
-
-def _svg_response(picture) -> HttpResponse:
-    svg = picture.svg or message_svg(
-        f"Too many items to draw ({picture.node_count}): choose a phase or hide completed items."
-    )
-    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
 
 def _export(request, render_text, content_type):
