@@ -81,3 +81,16 @@ def limit_work(conn, instructions: int) -> None:
         return used > instructions
 
     conn.set_progress_handler(tick, 1000)
+
+
+@pytest.fixture
+def reader(db, client, django_user_model):
+    """The test client, logged in as an ordinary (non-staff) user with the viewer role."""
+    from django.contrib.auth.models import Group
+
+    from system import policy
+
+    user = django_user_model.objects.create_user("reader")
+    user.groups.add(Group.objects.get(name=policy.group_name(policy.Role.VIEWER)))
+    client.force_login(user)
+    return client

@@ -9,14 +9,12 @@ import io
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
 from roadmap import export
 from roadmap.models import RoadmapDependency, RoadmapItem
-from system import policy
 
 
 def raw(sql, params=()):
@@ -164,14 +162,6 @@ def test_export_of_an_empty_roadmap(db):
 
 
 # -- the pages -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def reader(db, client, django_user_model):
-    user = django_user_model.objects.create_user("reader")
-    user.groups.add(Group.objects.get(name=policy.group_name(policy.Role.VIEWER)))
-    client.force_login(user)
-    return client
 
 
 def test_export_pages_give_the_same_export(roadmap, reader):
