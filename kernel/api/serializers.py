@@ -326,7 +326,7 @@ class CompiledContractSerializer(RowSerializer):
 # The loop's responses, built from the services' dicts.
 
 
-class EventSerializer(serializers.Serializer):
+class EventSerializer(LeanSerializer):
     event_id = serializers.CharField()
     event_type = serializers.CharField()
     payload = serializers.JSONField(help_text="The event's JSON payload.")
@@ -340,7 +340,7 @@ class LeaseDetailSerializer(LeaseSerializer):
         pass
 
 
-class PrerequisiteSerializer(serializers.Serializer):
+class PrerequisiteSerializer(LeanSerializer):
     id = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
@@ -348,7 +348,7 @@ class PrerequisiteSerializer(serializers.Serializer):
     depth = serializers.IntegerField(help_text="1 = direct prerequisite (shallowest level).")
 
 
-class ContractSerializer(serializers.Serializer):
+class ContractSerializer(LeanSerializer):
     hash = serializers.CharField(allow_null=True)
     compiled = serializers.DictField(
         allow_null=True,
@@ -365,7 +365,7 @@ class ActiveAttemptSerializer(AttemptSerializer):
         fields = [*AttemptSerializer.Meta.fields, "lease_id"]
 
 
-class ClaimedItemSerializer(serializers.Serializer):
+class ClaimedItemSerializer(LeanSerializer):
     """The claimed item as its contract froze it, and its status now."""
 
     id = serializers.CharField()
@@ -380,7 +380,7 @@ class ClaimedItemSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class ClaimResponseSerializer(serializers.Serializer):
+class ClaimResponseSerializer(LeanSerializer):
     attempt = ActiveAttemptSerializer()
     lease = LeaseSerializer()
     item = ClaimedItemSerializer()
@@ -389,7 +389,7 @@ class ClaimResponseSerializer(serializers.Serializer):
     next_actions = NextActionSerializer(many=True)
 
 
-class ContextItemSerializer(serializers.Serializer):
+class ContextItemSerializer(LeanSerializer):
     id = serializers.CharField()
     title = serializers.CharField()
     description = serializers.CharField(allow_null=True)
@@ -399,14 +399,14 @@ class ContextItemSerializer(serializers.Serializer):
     owner = serializers.CharField(allow_null=True)
 
 
-class ContextDependencySerializer(serializers.Serializer):
+class ContextDependencySerializer(LeanSerializer):
     id = serializers.CharField()
     type = serializers.CharField(help_text="blocks, soft, …")
     title = serializers.CharField()
     status = serializers.CharField()
 
 
-class ContextEvidenceSerializer(serializers.Serializer):
+class ContextEvidenceSerializer(LeanSerializer):
     id = serializers.CharField()
     evidence_type = serializers.CharField()
     uri = serializers.CharField()
@@ -416,7 +416,7 @@ class ContextEvidenceSerializer(serializers.Serializer):
     created_at = Timestamp()
 
 
-class ContextOutcomeSerializer(serializers.Serializer):
+class ContextOutcomeSerializer(LeanSerializer):
     id = serializers.CharField()
     outcome_type = serializers.CharField()
     path = serializers.CharField(allow_null=True)
@@ -424,7 +424,7 @@ class ContextOutcomeSerializer(serializers.Serializer):
     created_at = Timestamp()
 
 
-class ContextDecisionSerializer(serializers.Serializer):
+class ContextDecisionSerializer(LeanSerializer):
     id = serializers.CharField()
     decision_type = serializers.CharField()
     decision_summary = serializers.CharField(allow_null=True)
@@ -433,7 +433,7 @@ class ContextDecisionSerializer(serializers.Serializer):
     decided_at = Timestamp()
 
 
-class ReviewFeedbackSerializer(serializers.Serializer):
+class ReviewFeedbackSerializer(LeanSerializer):
     id = serializers.CharField()
     decision_type = serializers.CharField()
     decision_summary = serializers.CharField(allow_null=True)
@@ -442,7 +442,7 @@ class ReviewFeedbackSerializer(serializers.Serializer):
     decided_at = Timestamp()
 
 
-class ContextResponseSerializer(serializers.Serializer):
+class ContextResponseSerializer(LeanSerializer):
     attempt = ActiveAttemptSerializer()
     item = ContextItemSerializer()
     contract = ContractSerializer()
@@ -460,53 +460,53 @@ class ContextResponseSerializer(serializers.Serializer):
     next_actions = NextActionSerializer(many=True)
 
 
-class OutcomeRecordedSerializer(serializers.Serializer):
+class OutcomeRecordedSerializer(LeanSerializer):
     """The stored outcome and what to do next."""
 
     record = KernelOutcomeSerializer()
     next_actions = NextActionSerializer(many=True)
 
 
-class EvidenceRecordedSerializer(serializers.Serializer):
+class EvidenceRecordedSerializer(LeanSerializer):
     """The stored evidence and what to do next."""
 
     record = EvidenceSerializer()
     next_actions = NextActionSerializer(many=True)
 
 
-class DecisionRecordedSerializer(serializers.Serializer):
+class DecisionRecordedSerializer(LeanSerializer):
     """The stored decision and what to do next."""
 
     record = DecisionSerializer()
     next_actions = NextActionSerializer(many=True)
 
 
-class BlockerRecordedSerializer(serializers.Serializer):
+class BlockerRecordedSerializer(LeanSerializer):
     """The stored blocker and what to do next."""
 
     record = BlockerSerializer()
     next_actions = NextActionSerializer(many=True)
 
 
-class ReleasedItemSerializer(serializers.Serializer):
+class ReleasedItemSerializer(LeanSerializer):
     id = serializers.CharField()
     status = serializers.CharField(help_text="completed, review, blocked or pending.")
 
 
-class ReleaseResponseSerializer(serializers.Serializer):
+class ReleaseResponseSerializer(LeanSerializer):
     attempt = ActiveAttemptSerializer()
     item = ReleasedItemSerializer()
     next_actions = NextActionSerializer(many=True)
 
 
-class HandoffResponseSerializer(serializers.Serializer):
+class HandoffResponseSerializer(LeanSerializer):
     attempt = ActiveAttemptSerializer()
     lease = LeaseSerializer()
     previous_attempt_id = serializers.CharField()
     next_actions = NextActionSerializer(many=True)
 
 
-class LeaseResponseSerializer(serializers.Serializer):
+class LeaseResponseSerializer(LeanSerializer):
     lease = LeaseSerializer()
     next_actions = NextActionSerializer(many=True)
 
@@ -537,7 +537,7 @@ class MyAttemptSerializer(ActiveAttemptSerializer):
         fields = [*ActiveAttemptSerializer.Meta.fields, "work_title", "lease_expires_at"]
 
 
-class MyAssignmentSerializer(serializers.Serializer):
+class MyAssignmentSerializer(LeanSerializer):
     id = serializers.IntegerField()
     item_id = serializers.CharField()
     item_title = serializers.CharField()
@@ -547,14 +547,14 @@ class MyAssignmentSerializer(serializers.Serializer):
     assigned_by = serializers.CharField(allow_null=True)
 
 
-class MyWorkResponseSerializer(serializers.Serializer):
+class MyWorkResponseSerializer(LeanSerializer):
     attempts = MyAttemptSerializer(many=True)
     assignments = MyAssignmentSerializer(many=True)
     leases = LeaseSerializer(many=True)
     next_actions = NextActionSerializer(many=True)
 
 
-class WorkObstaclesSerializer(serializers.Serializer):
+class WorkObstaclesSerializer(LeanSerializer):
     """Why a claim was refused (the ``details`` of its 409)."""
 
     missing_prereqs = PrerequisiteSerializer(many=True)

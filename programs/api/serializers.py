@@ -20,7 +20,7 @@ from programs.models import (
     Release,
     Standard,
 )
-from system.api.serializers import RowSerializer, TerminologyKey, Timestamp
+from system.api.serializers import LeanSerializer, RowSerializer, TerminologyKey, Timestamp
 
 # Reading.
 
@@ -64,7 +64,7 @@ class ChangeRequestSerializer(RowSerializer):
         exclude = ["product", "feature"]
 
 
-class LinkedChangeRequestSerializer(serializers.Serializer):
+class LinkedChangeRequestSerializer(LeanSerializer):
     """One end of a ``cr_dependencies`` edge, with what the caller needs to judge it."""
 
     id = serializers.CharField()
@@ -100,7 +100,7 @@ class StandardSerializer(RowSerializer):
         fields = "__all__"
 
 
-class StandardAssignmentSerializer(serializers.Serializer):
+class StandardAssignmentSerializer(LeanSerializer):
     entity_type = serializers.CharField()
     entity_id = serializers.CharField()
     is_inherited = serializers.BooleanField()
@@ -128,7 +128,7 @@ LEAD_OWNED_BUG_FIELDS = ("assigned_to", "fix_cr_id", "fixed_in_version", "resolv
 DEFAULT_BUG_STATUS = services.DEFAULT_BUG_STATUS
 
 
-class BugCreateSerializer(serializers.Serializer):
+class BugCreateSerializer(LeanSerializer):
     """What a reporter says about a bug. The reporter is the caller; the id is generated;
     status, assignee, fixing CR and fixed version are a lead's to set."""
 

@@ -19,6 +19,7 @@ from roadmap.models import (
 )
 from system.api.serializers import (
     Int64Field,
+    LeanSerializer,
     NextActionSerializer,
     RowSerializer,
     TerminologyKey,
@@ -43,7 +44,7 @@ class RoadmapItemSerializer(RowSerializer):
         exclude = ["feature", "cr"]
 
 
-class ItemWriteSerializer(serializers.Serializer):
+class ItemWriteSerializer(LeanSerializer):
     """Fields a caller may set; ``status_key`` changes meet the status triggers."""
 
     title = serializers.CharField(max_length=500)
@@ -84,7 +85,7 @@ class ItemCreateSerializer(ItemWriteSerializer):
     )
 
 
-class ItemDeleteSerializer(serializers.Serializer):
+class ItemDeleteSerializer(LeanSerializer):
     detach_dependents = serializers.BooleanField(
         default=False,
         help_text="Also remove the blocks-dependencies of unfinished items on this one "
@@ -110,14 +111,14 @@ class DependencySerializer(RowSerializer):
         read_only_fields = ["created_at", "created_by"]
 
 
-class LinkedItemSerializer(serializers.Serializer):
+class LinkedItemSerializer(LeanSerializer):
     id = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
     dependency_type = serializers.CharField()
 
 
-class UnmetPrerequisiteSerializer(serializers.Serializer):
+class UnmetPrerequisiteSerializer(LeanSerializer):
     id = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
@@ -125,7 +126,7 @@ class UnmetPrerequisiteSerializer(serializers.Serializer):
     depth = serializers.IntegerField(help_text="Shallowest level at which it is reached.")
 
 
-class ActiveAttemptSummarySerializer(serializers.Serializer):
+class ActiveAttemptSummarySerializer(LeanSerializer):
     """The item's active attempt (the kernel's, RULES.md 3.2)."""
 
     id = serializers.CharField()
@@ -134,7 +135,7 @@ class ActiveAttemptSummarySerializer(serializers.Serializer):
     contract_hash = serializers.CharField(allow_null=True)
 
 
-class WorkCountsSerializer(serializers.Serializer):
+class WorkCountsSerializer(LeanSerializer):
     evidence = serializers.IntegerField()
     decisions = serializers.IntegerField()
     open_blockers = serializers.IntegerField()

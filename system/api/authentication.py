@@ -13,19 +13,21 @@ from system.models import ApiToken
 
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _TOKEN_LOOKUP_SQL = (
-    "SELECT t.id, t.last_used_at, "
+    "SELECT t.id AS token_id, t.last_used_at AS token_last_used_at, "
     + ", ".join(f"u.{name}" for name in _USER_FIELDS)
     + ", EXISTS (SELECT 1 FROM auth_user_groups m JOIN auth_group g ON g.id = m.group_id"
-    "           WHERE m.user_id = u.id AND g.name = %s)"
+    "           WHERE m.user_id = u.id AND g.name = %s) AS is_agent"
     # Every permission the user holds, directly or through its groups (its role), as
     # ModelBackend would load them in two more queries on the first has_perm().
     ", (SELECT group_concat(ct.app_label || '.' || p.codename, ' ')"
     "   FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id"
+    # One IN over a UNION: two INs joined by OR scan every permission row (2.5 ms a
+    # request, 20 times the whole lookup with the UNION).
     "   WHERE p.id IN (SELECT permission_id FROM auth_user_user_permissions"
-    "                  WHERE user_id = u.id)"
-    "      OR p.id IN (SELECT gp.permission_id FROM auth_group_permissions gp"
-    "                  JOIN auth_user_groups ug ON ug.group_id = gp.group_id"
-    "                  WHERE ug.user_id = u.id))"
+    "                  WHERE user_id = u.id"
+    "                  UNION SELECT gp.permission_id FROM auth_user_groups ug"
+    "                  JOIN auth_group_permissions gp ON gp.group_id = ug.group_id"
+    "                  WHERE ug.user_id = u.id)) AS permissions"
     " FROM web_api_tokens t JOIN auth_user u ON u.id = t.user_id"
     " WHERE t.key_digest = %s AND t.revoked_at IS NULL AND u.is_active"
 )
@@ -55,14 +57,19 @@ class TokenAuthentication(BaseAuthentication):
         digest = ApiToken.digest(raw_key)
         with connection.cursor() as cursor:
             cursor.execute(_TOKEN_LOOKUP_SQL, [AGENT_GROUP, digest])
-            row = cursor.fetchone()
-        if row is None:
+            values = cursor.fetchone()
+            names = [column[0] for column in cursor.description]
+        if values is None:
             FailedTokenThrottle().refuse(request, "Unknown or revoked token.")
-        user = User.from_db(connection.alias, _USER_FIELDS, row[2:-2])
-        user._motus_is_agent = bool(row[-2])
-        user._perm_cache = set((row[-1] or "").split())
+        row = dict(zip(names, values, strict=True))
+        user = User.from_db(connection.alias, _USER_FIELDS, [row[name] for name in _USER_FIELDS])
+        user._motus_is_agent = bool(row["is_agent"])
+        user._perm_cache = set((row["permissions"] or "").split())
         token = ApiToken(
-            id=row[0], user=user, key_digest=digest, last_used_at=parse_timestamp(row[1] or "")
+            id=row["token_id"],
+            user=user,
+            key_digest=digest,
+            last_used_at=parse_timestamp(row["token_last_used_at"] or ""),
         )
         token.note_use()
         return user, token

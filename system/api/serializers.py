@@ -97,7 +97,7 @@ class RowSerializer(serializers.ModelSerializer):
         if prototypes is None:
             prototypes = super().get_fields()
             cls._field_prototypes = prototypes
-        return {name: copy.copy(field) for name, field in prototypes.items()}
+        return {name: _unbound_copy(field) for name, field in prototypes.items()}
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -123,10 +123,22 @@ def model_choices(model, field_name):
     return model._meta.get_field(field_name).choices
 
 
+def _unbound_copy(field):
+    """A shallow copy of a prototype field for one serializer instance to bind. A list
+    field's child gets its own copy too, bound to the new list, so that no two instances
+    share a bound field (and its ``parent``, ``root`` and ``context``)."""
+    clone = copy.copy(field)
+    if isinstance(clone, serializers.ListSerializer):
+        clone.child = copy.copy(clone.child)  # bound (field name "") by ListSerializer
+        clone.child.parent = clone
+    return clone
+
+
 class LeanSerializer(serializers.Serializer):
-    """A request serializer for the hot path. DRF deep-copies every declared field each time
-    a serializer is instantiated, a large share of a small request's cost; here they are
-    deep-copied once per class and each instance gets shallow copies to bind."""
+    """A serializer for the hot path, requests and responses. DRF deep-copies every declared
+    field each time a serializer is instantiated (nested ones too, for every response), a
+    large share of a small call's cost; here they are deep-copied once per class and each
+    instance gets shallow copies to bind (:func:`_unbound_copy`)."""
 
     def get_fields(self):
         cls = type(self)
@@ -134,10 +146,10 @@ class LeanSerializer(serializers.Serializer):
         if prototypes is None:
             prototypes = copy.deepcopy(self._declared_fields)
             cls._field_prototypes = prototypes
-        return {name: copy.copy(field) for name, field in prototypes.items()}
+        return {name: _unbound_copy(field) for name, field in prototypes.items()}
 
 
-class ErrorDetailSerializer(serializers.Serializer):
+class ErrorDetailSerializer(LeanSerializer):
     optional_in_response = ("fields", "details")
 
     status = serializers.IntegerField(help_text="The HTTP status, repeated.")
@@ -156,13 +168,13 @@ class ErrorDetailSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(LeanSerializer):
     """Every 4xx/5xx response of the API."""
 
     error = ErrorDetailSerializer()
 
 
-class NextActionSerializer(serializers.Serializer):
+class NextActionSerializer(LeanSerializer):
     """A call the caller may make now and that would be accepted as things stand."""
 
     optional_in_response = ("note",)
@@ -173,7 +185,7 @@ class NextActionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, help_text="What the call needs.")
 
 
-class WhoAmISerializer(serializers.Serializer):
+class WhoAmISerializer(LeanSerializer):
     identity = serializers.CharField()
     worker_type = serializers.CharField()
     username = serializers.CharField()
