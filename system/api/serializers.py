@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 
+from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from system import terminology
@@ -83,21 +84,65 @@ class TerminologyKey(serializers.CharField):
         return value
 
 
-class RowSerializer(serializers.ModelSerializer):
-    """A model's row as the API sends it: timestamps through :class:`Timestamp`. Works on
-    model instances and on the services' row dicts (same keys as the columns).
+def _unbound_copy(field):
+    """A shallow copy of a prototype field for one serializer instance to bind. A list
+    field's child gets its own copy too, bound to the new list, so that no two instances
+    share a bound field (and its ``parent``, ``root`` and ``context``)."""
+    clone = copy.copy(field)
+    if isinstance(clone, serializers.ListSerializer):
+        clone.child = copy.copy(clone.child)  # bound (field name "") by ListSerializer
+        clone.child.parent = clone
+    return clone
 
-    The fields are built from the model once per class (ModelSerializer rebuilds them for
-    every instance, a large share of a small response's cost); each instance binds shallow
-    copies, as :class:`LeanSerializer` does for request fields."""
+
+class FieldsOnce:
+    """Serializer fields built once per class instead of once per instance.
+
+    DRF builds every field of a serializer, nested ones included, each time one is
+    instantiated (deep copies, and a model's field mapping for a ModelSerializer): most of
+    the cost of rendering a small response. Here:
+
+    - a serializer that only renders (its root was given no ``data`` and no ``context``)
+      uses one set of fields per class, built and bound once: rendering reads fields and
+      never changes them;
+    - one that validates data, or has a context (which its fields may read through their
+      ``parent``), binds its own shallow copies of the class's prototype fields, as DRF
+      would bind its deep copies.
+    """
+
+    @cached_property
+    def fields(self):
+        root = self.root
+        if (
+            not hasattr(root, "initial_data")
+            and not root._context
+            and not getattr(self, "_owns_shared_fields", False)
+        ):
+            return type(self)._shared_fields()
+        return super().fields
 
     def get_fields(self):
         cls = type(self)
         prototypes = cls.__dict__.get("_field_prototypes")
         if prototypes is None:
-            prototypes = super().get_fields()
-            cls._field_prototypes = prototypes
+            prototypes = cls._field_prototypes = super().get_fields()
         return {name: _unbound_copy(field) for name, field in prototypes.items()}
+
+    @classmethod
+    def _shared_fields(cls):
+        shared = cls.__dict__.get("_shared_bound_fields")
+        if shared is None:
+            owner = cls()
+            owner._owns_shared_fields = True
+            shared = cls._shared_bound_fields = owner.fields
+        return shared
+
+
+class RowSerializer(FieldsOnce, serializers.ModelSerializer):
+    """A model's row as the API sends it: timestamps through :class:`Timestamp`. Works on
+    model instances and on the services' row dicts (same keys as the columns).
+
+    Its fields are built once per class (:class:`FieldsOnce`)."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -123,30 +168,9 @@ def model_choices(model, field_name):
     return model._meta.get_field(field_name).choices
 
 
-def _unbound_copy(field):
-    """A shallow copy of a prototype field for one serializer instance to bind. A list
-    field's child gets its own copy too, bound to the new list, so that no two instances
-    share a bound field (and its ``parent``, ``root`` and ``context``)."""
-    clone = copy.copy(field)
-    if isinstance(clone, serializers.ListSerializer):
-        clone.child = copy.copy(clone.child)  # bound (field name "") by ListSerializer
-        clone.child.parent = clone
-    return clone
-
-
-class LeanSerializer(serializers.Serializer):
-    """A serializer for the hot path, requests and responses. DRF deep-copies every declared
-    field each time a serializer is instantiated (nested ones too, for every response), a
-    large share of a small call's cost; here they are deep-copied once per class and each
-    instance gets shallow copies to bind (:func:`_unbound_copy`)."""
-
-    def get_fields(self):
-        cls = type(self)
-        prototypes = cls.__dict__.get("_field_prototypes")
-        if prototypes is None:
-            prototypes = copy.deepcopy(self._declared_fields)
-            cls._field_prototypes = prototypes
-        return {name: _unbound_copy(field) for name, field in prototypes.items()}
+class LeanSerializer(FieldsOnce, serializers.Serializer):
+    """A plain serializer whose fields are built once per class (:class:`FieldsOnce`): every
+    request and response shape of the API."""
 
 
 class ErrorDetailSerializer(LeanSerializer):
