@@ -17,6 +17,7 @@ from django.contrib import admin, messages
 from kernel import models
 from kernel import services as kernel_services
 from roadmap.admin import RoadmapItemAdmin
+from roadmap.links import item_url
 from roadmap.models import RoadmapItem
 from system import policy
 from system.admin_base import (
@@ -76,6 +77,8 @@ class BlockerAdmin(ContractAdmin):
     search_fields = ("id", "title", "work__id", "work__title")
     autocomplete_fields = ("work", "attempt", "related_planning_item")
     ordering = ("-created_at", "id")
+    field_order = ("id", "work", "attempt", "title", "reason_code", "severity", "needs")
+    bookkeeping_in_view = ("created_by", "created_at")
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -98,15 +101,19 @@ class BlockerAdmin(ContractAdmin):
             return [name for name in fields if name in shown]
         return fields
 
+    def view_on_site(self, obj):
+        return item_url(obj.work_id)
+
     def get_fieldsets(self, request, obj=None):
         fields = self.get_fields(request, obj)
         if obj is None or obj.resolved_at is not None:
-            return [(None, {"fields": fields})]
+            return self.fieldsets_of(fields, obj)
         if not self.has_change_permission(request, obj):
-            return [(None, {"fields": [name for name in fields if name != "waive"]})]
+            return self.fieldsets_of([name for name in fields if name != "waive"], obj)
         resolve = ["resolution", "waive"]
+        main, *advanced = self.fieldsets_of([name for name in fields if name not in resolve], obj)
         return [
-            (None, {"fields": [name for name in fields if name not in resolve]}),
+            main,
             (
                 "Resolve",
                 {
@@ -115,6 +122,7 @@ class BlockerAdmin(ContractAdmin):
                     "blocker, or a waiver: tick the box to record one with the resolution.",
                 },
             ),
+            *advanced,
         ]
 
     def save_new(self, request, obj, form):
@@ -155,6 +163,9 @@ class AttemptAdmin(ReadOnlyAdmin):
     list_filter = ("worker_type", "outcome", ("ended_at", admin.EmptyFieldListFilter))
     search_fields = ("id", "worker_id", "work__id", "work__title")
     ordering = ("-started_at", "id")
+
+    def view_on_site(self, obj):
+        return item_url(obj.work_id)
 
 
 @admin.register(models.Decision)
@@ -274,15 +285,11 @@ class WorkItemAdmin(RoadmapItemAdmin):
     def has_review_permission(self, request):
         return request.user.has_perm(policy.REVIEW_WORK)
 
-    @admin.action(
-        description="Pass review of selected items (Reason: rationale)", permissions=["review"]
-    )
+    @admin.action(description="Pass review (Reason: the rationale)", permissions=["review"])
     def pass_review(self, request, queryset):
         self.record_review(request, queryset, "review_passed", "Passed review of {count} item(s).")
 
-    @admin.action(
-        description="Reject review of selected items (Reason: feedback)", permissions=["review"]
-    )
+    @admin.action(description="Reject review (Reason: the feedback)", permissions=["review"])
     def reject_review(self, request, queryset):
         self.record_review(
             request, queryset, "review_rejected", "Rejected review of {count} item(s)."

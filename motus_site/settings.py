@@ -54,7 +54,8 @@ INSTALLED_APPS = [
     "programs",
     "roadmap",
     "kernel",
-    "django.contrib.admin",
+    # django.contrib.admin with the Motus site as admin.site (system/admin_site.py).
+    "system.apps.MotusAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

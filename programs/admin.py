@@ -159,6 +159,7 @@ class ReleaseAdmin(ContractAdmin):
 @admin.register(models.ChangeRequest)
 class ChangeRequestAdmin(VersionHistoryMixin, ContractAdmin):
     history_entity_type = "cr"
+    advanced_fields = ("started_at", "completed_at")
     list_display = (
         "id",
         "title",
@@ -181,6 +182,7 @@ class ChangeRequestAdmin(VersionHistoryMixin, ContractAdmin):
 @admin.register(models.Bug)
 class BugAdmin(VersionHistoryMixin, ContractAdmin):
     history_entity_type = "bug"
+    advanced_fields = ("resolved_at",)
     list_display = (
         "id",
         "title",

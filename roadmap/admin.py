@@ -10,21 +10,31 @@ the same audit rows. A refusal is a form error or an admin error message, nothin
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ActionForm
+from django.utils.html import format_html
 
 from programs.admin import VersionHistoryMixin
-from roadmap import models, services
-from system import policy
+from roadmap import models, queries, services
+from roadmap.links import item_url
+from system import policy, terminology
 from system.admin_base import (
     CompositeKeyInline,
     ContractAdmin,
     ContractModelForm,
     ContractTabularInline,
+    Obstacle,
     ReadOnlyAdmin,
+    Refusal,
+    SoftDeleteForm,
     acting,
+    admin_change_url,
     adopt,
     changed_columns,
     form_columns,
+    linked_rows,
 )
+
+#: The trigger's refusal of a start while blocking prerequisites are unfinished (RULES.md 4.3).
+CANNOT_START = "Cannot start: blocking dependencies not complete"
 
 # --------------------------------------------------------------------------- assignments
 
@@ -74,10 +84,14 @@ class RoadmapDependencyInline(CompositeKeyInline):
 
 class RoadmapAssignmentInline(ContractTabularInline):
     """New rows through ``services.create_assignment``; changes to existing rows are plain
-    audited updates."""
+    audited updates. When it started and ended are shown here and edited on the
+    assignment's own page (its "Change" link), which keeps the row narrow."""
 
     model = models.RoadmapAssignment
-    fields = ("agent_id", "role", "status", "started_at", "completed_at", "notes")
+    fields = ("agent_id", "role", "status", "notes", "started_at", "completed_at")
+    readonly_fields = ("started_at", "completed_at")
+    verbose_name = "assignment"
+    verbose_name_plural = "assignments"
 
     def create_row(self, request, parent, obj):
         create_assignment(request, parent.pk, obj)
@@ -97,11 +111,20 @@ class RoadmapItemForm(ContractModelForm):
 
 
 class RoadmapItemActionForm(ActionForm):
-    deletion_reason = forms.CharField(required=False, label="Reason", max_length=500)
+    deletion_reason = forms.CharField(
+        required=False,
+        label="Reason",
+        max_length=500,
+        help_text="For a review: the rationale or the feedback.",
+    )
+
+
+class RoadmapItemDeleteForm(SoftDeleteForm):
     detach_dependents = forms.BooleanField(
         required=False,
-        label="Detach dependents (soft-delete)",
-        help_text="Also remove the dependencies of unfinished items on the deleted ones.",
+        label="Detach dependents",
+        help_text="Also remove the dependencies of the unfinished items listed above on the "
+        "deleted ones (each removal audited); without it, the deletion is refused.",
     )
 
 
@@ -127,6 +150,39 @@ class RoadmapItemAdmin(VersionHistoryMixin, ContractAdmin):
     autocomplete_fields = ("feature", "cr")
     ordering = ("phase_key", "rank", "id")
     inlines = [RoadmapDependencyInline, RoadmapAssignmentInline]
+    field_order = (
+        "id",
+        "title",
+        "phase_key",
+        "status_key",
+        "reason",
+        "item_type",
+        "owner",
+        "target_date",
+        "rank",
+        "feature",
+        "cr",
+        "description",
+    )
+    # Sync fields of the external tracker, the internal scope, the secondary order, and
+    # completed_at, which the service writes when the item is completed.
+    advanced_fields = (
+        "scope",
+        "sort_order",
+        "external_id",
+        "external_url",
+        "raw_status",
+        "raw_type",
+        "completed_at",
+    )
+    field_labels = {"rank": "Rank (order in its phase)", "sort_order": "Sort order (secondary)"}
+
+    def view_on_site(self, obj):
+        return item_url(obj.pk)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if "completed_at" in readonly else [*readonly, "completed_at"]
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -166,25 +222,75 @@ class RoadmapItemAdmin(VersionHistoryMixin, ContractAdmin):
         )
         adopt(obj, item)
 
-    # ---- actions
+    def explain_refusal(self, request, object_id, refusal: Refusal) -> Refusal:
+        """A start or completion refused for unfinished blocking prerequisites names them,
+        linked to their admin pages (``queries.open_blocking_dependencies``: the rule the
+        trigger and the service apply)."""
+        if refusal.code == "prerequisites_open":
+            rows = refusal.details.get("open_dependencies") or []
+        elif refusal.message == CANNOT_START and object_id is not None:
+            rows = queries.open_blocking_dependencies(object_id)
+        else:
+            return refusal
+        if not rows:
+            return refusal
+        labels = terminology.display_names("roadmap_status")
+        return refusal.with_notes(
+            format_html(
+                "Unfinished blocking prerequisites: {}.",
+                linked_rows(rows, models.RoadmapItem, labels),
+            )
+        )
 
-    def _reason(self, request):
-        return request.POST.get("deletion_reason", "").strip() or None
+    # ---- soft delete and restore, through the service
 
-    @admin.action(description="Soft-delete selected items", permissions=["change"])
-    def soft_delete_selected(self, request, queryset):
-        who, reason = acting(request), self._reason(request)
-        detach = request.POST.get("detach_dependents") in ("on", "true", "1")
-        keys = list(queryset.live().values_list("pk", flat=True))
+    def deletion_obstacles(self, request, rows):
+        """What ``services.delete_item`` refuses: an active attempt on the item, unfinished
+        items waiting on it (unless detached)."""
+        obstacles = []
+        for item in rows:
+            for worker in queries.workers_on(item.pk):
+                if worker["kind"] == "attempt":
+                    obstacles.append(
+                        Obstacle(
+                            item.pk,
+                            f"{worker['worker_id']} is working on it (attempt {worker['id']}); "
+                            "it must be released or expire first.",
+                        )
+                    )
+            dependents = queries.waiting_dependents(item.pk)
+            if dependents:
+                obstacles.append(
+                    Obstacle(
+                        item.pk,
+                        "unfinished items depend on it (tick “Detach dependents” to remove "
+                        "these dependencies):",
+                        tuple(
+                            (f"{row['id']} {row['title']}", admin_change_url(self.model, row["id"]))
+                            for row in dependents
+                        ),
+                    )
+                )
+        return obstacles
 
-        def write():
-            for pk in keys:
-                services.delete_item(who, pk, detach=detach, reason=reason)
-            return len(keys)
+    def get_deletion_form(self, request, obstacles):
+        # "Detach dependents" only when there are dependents to detach.
+        if any(obstacle.links for obstacle in obstacles):
+            return RoadmapItemDeleteForm
+        return SoftDeleteForm
 
-        self.run_refusable(request, write, "Soft-deleted {count} item(s).")
+    def soft_delete_rows(self, request, pks, cleaned):
+        who = acting(request)
+        for pk in pks:
+            services.delete_item(
+                who,
+                pk,
+                detach=cleaned.get("detach_dependents", False),
+                reason=cleaned["deletion_reason"],
+            )
+        return len(pks)
 
-    @admin.action(description="Restore selected items", permissions=["change"])
+    @admin.action(description="Restore selected roadmap items", permissions=["soft_delete"])
     def restore_selected(self, request, queryset):
         who = acting(request)
         keys = list(queryset.deleted().values_list("pk", flat=True))
@@ -200,6 +306,10 @@ class RoadmapItemAdmin(VersionHistoryMixin, ContractAdmin):
 @admin.register(models.RoadmapAssignment)
 class RoadmapAssignmentAdmin(ContractAdmin):
     list_display = ("id", "item", "agent_id", "role", "status", "assigned_at", "assigned_by")
+
+    def view_on_site(self, obj):
+        return item_url(obj.item_id)
+
     list_select_related = ("item",)
     list_filter = ("role", "status")
     search_fields = ("agent_id", "item__id", "item__title")

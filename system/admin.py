@@ -4,7 +4,13 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from system import audit, models
-from system.admin_base import ContractAdmin, ReadOnlyAdmin, actor, resource_type_of
+from system.admin_base import (
+    ContractAdmin,
+    ReadOnlyAdmin,
+    TableNameMixin,
+    actor,
+    resource_type_of,
+)
 from system.fields import utc_now
 
 
@@ -168,7 +174,7 @@ class PreferenceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(TableNameMixin, admin.ModelAdmin):
     """Agents' API tokens: listed and revoked here, issued by ``manage.py create_agent``
     (the raw key is shown once, by that command)."""
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig, apps
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
@@ -24,8 +25,18 @@ def keep_role_groups(using="default", **kwargs):
 
 class SystemConfig(AppConfig):
     name = "system"
+    # This module also holds the admin's config: name the app's own one.
+    default = True
 
     def ready(self):
         post_migrate.connect(forget_instance_id, sender=self)
         # After auth's own handler has created the permissions of every app.
         post_migrate.connect(keep_role_groups, sender=apps.get_app_config("auth"))
+
+
+class MotusAdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with the Motus site (``system.admin_site``) as ``admin.site``:
+    every ``admin.register`` and ``reverse("admin:...")`` works on it unchanged."""
+
+    default = False
+    default_site = "system.admin_site.MotusAdminSite"

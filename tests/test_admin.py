@@ -34,8 +34,9 @@ from programs.models import (
     Program,
     Release,
 )
-from roadmap.models import Claim, RoadmapDependency, RoadmapItem
+from roadmap.models import Claim, RoadmapAssignment, RoadmapDependency, RoadmapItem
 from system import policy
+from system.admin_base import DateTextField
 from system.models import ApiToken, AuditLog, Terminology
 
 PASSWORD = "correct horse battery staple"
@@ -166,8 +167,6 @@ def fill_roadmap_items(start, stop):
 
 
 def fill_assignments(start, stop):
-    from roadmap.models import RoadmapAssignment
-
     fill_roadmap_items(start, stop)
     RoadmapAssignment.objects.bulk_create(
         RoadmapAssignment(item_id=f"R{i:04}", agent_id=f"agent-{i % 7}") for i in range(start, stop)
@@ -346,7 +345,12 @@ def test_a_key_outside_the_domain_is_refused(lead):
 def test_soft_delete_records_who_and_why_and_restore_undoes_it(lead):
     term = Terminology.objects.create(domain="cr_type", internal_key="docs", display_name="Docs")
     response = action(
-        lead, Terminology, "soft_delete_selected", [term.pk], deletion_reason="duplicate of chore"
+        lead,
+        Terminology,
+        "soft_delete_selected",
+        [term.pk],
+        deletion_reason="duplicate of chore",
+        post="yes",  # the confirmation page's answer
     )
     assert response.status_code == 302
     term.refresh_from_db()
@@ -372,11 +376,15 @@ def test_soft_delete_keeps_the_row_and_hard_delete_is_not_offered(lead):
     page = lead.get(changelist_url(ChangeRequest))
     actions = dict(page.context["action_form"].fields["action"].choices)
     assert "delete_selected" not in actions and "soft_delete_selected" in actions
-    assert lead.get(reverse("admin:programs_changerequest_delete", args=["CR1"])).status_code == (
-        403
-    )
+    assert not django_admin.site._registry[ChangeRequest].has_delete_permission(page.wsgi_request)
+    # Django's delete URL is the soft-delete confirmation, not Django's hard delete.
+    confirm = lead.get(reverse("admin:programs_changerequest_delete", args=["CR1"]))
+    assert confirm.templates[0].name == "admin/soft_delete_confirmation.html"
 
-    assert action(lead, ChangeRequest, "soft_delete_selected", ["CR1"]).status_code == 302
+    response = action(
+        lead, ChangeRequest, "soft_delete_selected", ["CR1"], deletion_reason="dup", post="yes"
+    )
+    assert response.status_code == 302
     cr = ChangeRequest.objects.get(pk="CR1")
     assert cr.deleted_at is not None
     assert lead.get(changelist_url(ChangeRequest)).context["cl"].result_count == 0
@@ -703,6 +711,13 @@ def test_starting_an_item_with_open_blocking_dependencies_is_a_form_error(lead):
         reason="Started by hand",  # a status change is a lead's override, with a reason
     )
     assert_refused(response, "Cannot start: blocking dependencies not complete")
+    # The error names the unfinished prerequisite, linked to its page, as the API does.
+    assert response.context["adminform"].form.non_field_errors() == [
+        "Cannot start: blocking dependencies not complete",
+        f'Unfinished blocking prerequisites: <a href="{change_url(RoadmapItem, "A")}">A</a> '
+        "Item A (Pending).",
+    ]
+    assert f'<a href="{change_url(RoadmapItem, "A")}">A</a> Item A' in response.content.decode()
     b = RoadmapItem.objects.get(pk="B")
     assert (b.status_key, b.title) == ("pending", "Item B")
     assert not EntityVersion.objects.filter(entity_id="B").exists()
@@ -831,3 +846,353 @@ def test_api_tokens_are_listed_and_revoked_never_shown_or_edited(lead, django_us
     assert action(lead, ApiToken, "revoke_selected", [token.pk]).status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+# --------------------------------------------------------------------------- the lead's admin
+
+SECTION_ORDER = ["Roadmap", "Programs", "Governance logs", "System"]
+
+
+def index_sections(client) -> dict[str, list[str]]:
+    """Section name → the table names it lists, as the index shows them."""
+    index = client.get(reverse("admin:index"))
+    assert index.status_code == 200
+    return {
+        app["name"]: [model["name"] for model in app["models"]] for app in index.context["app_list"]
+    }
+
+
+def test_the_index_is_motus_grouped_by_what_a_lead_does_daily_tables_first(lead):
+    page = lead.get(reverse("admin:index"))
+    html = page.content.decode()
+    assert "<title>Roadmap, programs and logs | Motus</title>" in html
+    assert '<div id="site-name"><a href="/admin/">Motus</a></div>' in html
+    assert "Django administration" not in html
+
+    sections = index_sections(lead)
+    assert list(sections) == SECTION_ORDER
+    assert sections["Roadmap"][:4] == [
+        "Roadmap items",
+        "Blockers",
+        "Assignments",
+        "Website claims (deploy gate)",
+    ]
+    assert sections["Programs"] == [
+        "Programs",
+        "Products",
+        "Features",
+        "Releases",
+        "Change requests",
+        "Bugs",
+        "Standards",
+        "Charter documents",
+    ]
+    governance = sections["Governance logs"]
+    assert governance[:3] == [
+        "Audit log",
+        "Work decisions (reviews, waivers, plans)",
+        "Work evidence",
+    ]
+    # The kernel's legacy logs, last and said to be legacy.
+    assert governance[-3:] == [
+        "Legacy kernel decision log",
+        "Legacy kernel evidence log",
+        "Legacy kernel outcome log",
+    ]
+    assert sections["System"][:5] == [
+        "Users",
+        "Groups and roles",
+        "API tokens",
+        "Terminology",
+        "Instance settings",
+    ]
+
+    # Every registered table once, no two names a reader could mix up.
+    names = [name for tables in sections.values() for name in tables]
+    assert len(names) == len(django_admin.site._registry)
+    assert len({name.lower() for name in names}) == len(names)
+    # ("Decisions" beside "Kernel decisions" was: the same name with a word in front.)
+    words = [name.lower().split() for name in names]
+    assert not [(a, b) for a in words for b in words if len(b) > 1 and b[1:] == a]
+
+
+def test_each_section_has_its_own_page_and_an_apps_page_keeps_the_sections(lead):
+    index = lead.get(reverse("admin:index"))
+    for section in index.context["app_list"]:
+        page = lead.get(section["app_url"])
+        assert page.status_code == 200, section["name"]
+        assert [app["name"] for app in page.context["app_list"]] == [section["name"]]
+        assert f"<h1>{section['name']}</h1>" in page.content.decode()
+    assert lead.get(reverse("admin:section", args=["nothing-here"])).status_code == 404
+
+    kernel = lead.get(reverse("admin:app_list", args=["kernel"]))
+    assert kernel.context["title"] == "Kernel tables"
+    tables = {app["name"]: [m["name"] for m in app["models"]] for app in kernel.context["app_list"]}
+    assert tables["Roadmap"] == ["Blockers", "Work attempts", "Leases"]
+    assert "Legacy kernel decision log" in tables["Governance logs"]
+
+
+def test_lists_and_breadcrumbs_name_tables_as_the_index_does(lead):
+    from system.models import ApiToken as Token
+
+    listing = lead.get(changelist_url(Token)).content.decode()
+    assert "<h1>API tokens</h1>" in listing
+    assert '&rsaquo; <a href="/admin/sections/system/">System</a>\n&rsaquo; API tokens' in listing
+    item("R1")
+    page = lead.get(change_url(RoadmapItem, "R1")).content.decode()
+    assert '<a href="/admin/sections/roadmap/">Roadmap</a>' in page
+    assert f'<a href="{changelist_url(RoadmapItem)}">Roadmap items</a>' in page
+
+
+def fieldsets_of(response) -> dict:
+    """Fieldset name → (its fields, its CSS classes) of the admin form a page rendered."""
+    return {
+        name: (list(options["fields"]), list(options.get("classes", ())))
+        for name, options in response.context["adminform"].fieldsets
+    }
+
+
+def test_the_item_form_shows_what_a_lead_edits_and_tucks_the_rest_away(lead):
+    item("R1")
+    page = lead.get(change_url(RoadmapItem, "R1"))
+    fieldsets = fieldsets_of(page)
+    main, _ = fieldsets[None]
+    assert main == [
+        "id",
+        "title",
+        "phase_key",
+        "status_key",
+        "reason",
+        "item_type",
+        "owner",
+        "target_date",
+        "rank",
+        "feature",
+        "cr",
+        "description",
+    ]
+    advanced, classes = fieldsets["Advanced"]
+    assert "collapse" in classes
+    assert {
+        "scope",
+        "sort_order",
+        "external_id",
+        "external_url",
+        "raw_status",
+        "raw_type",
+        "completed_at",
+    } <= set(advanced)
+    assert {"created_by", "created_at", "updated_at"} <= set(advanced)
+    # Written by the service when the item is completed: shown, never typed in.
+    form = page.context["adminform"].form
+    assert "completed_at" not in form.fields
+    assert form.fields["cr"].label == "Change request"
+    assert form.fields["item_type"].label == "Type"
+    html = page.content.decode()
+    assert '<label for="id_cr">Change request:</label>' in html
+    assert ">Cr:<" not in html
+    assert "<details><summary>" in html  # collapsed without JavaScript
+
+
+def test_terminology_options_say_display_name_and_description(lead):
+    html = lead.get(add_url(RoadmapItem)).content.decode()
+    assert '<option value="phase_a" title="Foundation">Phase A — Foundation</option>' in html
+    # A long description is cut in the option and whole in its tooltip.
+    Terminology.objects.filter(domain="roadmap_phase", internal_key="phase_b").update(
+        description="Core development: " + "the kernel, the API and the pages " * 3
+    )
+    html = lead.get(add_url(RoadmapItem)).content.decode()
+    assert 'title="Core development: the kernel, the API and the pages the kernel' in html
+    assert (
+        ">Phase B — Core development: the kernel, the API and the pages the ker…</option>" in html
+    )
+
+
+def test_the_target_date_is_a_date_picker_stored_as_the_contracts_text(lead):
+    from django.contrib.admin.widgets import AdminDateWidget
+
+    item("R1")
+    url = change_url(RoadmapItem, "R1")
+    page = lead.get(url)
+    assert isinstance(page.context["adminform"].form.fields["target_date"].widget, AdminDateWidget)
+    assert 'name="target_date" class="vDateField"' in page.content.decode()
+
+    assert submit(lead, url, target_date="2026-10-01").status_code == 302
+    assert RoadmapItem.objects.get(pk="R1").target_date == "2026-10-01"
+    assert submit(lead, url, target_date="10/02/2026").status_code == 302  # a site input format
+    assert RoadmapItem.objects.get(pk="R1").target_date == "2026-10-02"
+    refused = submit(lead, url, target_date="soon")
+    assert refused.context["adminform"].form.errors["target_date"] == ["Enter a date (YYYY-MM-DD)."]
+    assert RoadmapItem.objects.get(pk="R1").target_date == "2026-10-02"
+
+    # Free text the `motus` tool wrote stays as it is while nobody changes it.
+    RoadmapItem.objects.filter(pk="R1").update(target_date="Q3")
+    assert submit(lead, url, title="Renamed").status_code == 302
+    assert RoadmapItem.objects.get(pk="R1").target_date == "Q3"
+    assert submit(lead, url, target_date="").status_code == 302
+    assert RoadmapItem.objects.get(pk="R1").target_date is None
+
+
+def test_program_forms_get_the_same_care(lead):
+    _, product, _ = product_tree()
+    Release.objects.create(id="REL1", product=product, name="1.0")
+    release = lead.get(change_url(Release, "REL1"))
+    assert isinstance(release.context["adminform"].form.fields["target_date"], DateTextField)
+    html = release.content.decode()
+    assert ">Version — Semantic versioned software release</option>" in html
+    bug_form = lead.get(add_url(Bug)).context["adminform"].form
+    assert bug_form.fields["fix_cr"].label == "Fix (change request)"
+    cr_fieldsets = fieldsets_of(lead.get(add_url(ChangeRequest)))
+    advanced, classes = cr_fieldsets["Advanced"]
+    assert "collapse" in classes and {"started_at", "completed_at"} <= set(advanced)
+    assert not {"started_at", "completed_at"} & set(cr_fieldsets[None][0])
+
+
+def test_the_item_page_and_its_admin_page_link_both_ways(lead):
+    from roadmap.links import item_url
+
+    item("R1")
+    Blocker.objects.create(
+        id="BL1", work_id="R1", reason_code="other", title="Waiting", created_by="agent:a"
+    )
+    page = lead.get(change_url(RoadmapItem, "R1")).content.decode()
+    assert f'<a href="{item_url("R1")}" class="viewsitelink">View on site</a>' in page
+    blocker = lead.get(change_url(Blocker, "BL1")).content.decode()
+    assert f'<a href="{item_url("R1")}" class="viewsitelink">View on site</a>' in blocker
+    assignment = RoadmapAssignment.objects.create(item_id="R1", agent_id="agent:a")
+    assigned = lead.get(change_url(RoadmapAssignment, assignment.pk)).content.decode()
+    assert f'<a href="{item_url("R1")}" class="viewsitelink">View on site</a>' in assigned
+    assert lead.get(item_url("R1")).status_code == 200
+
+
+# --------------------------------------------------------------------------- soft delete, confirmed
+
+
+def delete_url(model, pk) -> str:
+    opts = model._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[pk])
+
+
+def test_the_change_pages_delete_link_asks_for_a_reason_and_soft_deletes(lead):
+    item("A")
+    item("B")
+    RoadmapDependency.objects.create(item_id="B", depends_on_id="A", dependency_type="soft")
+    change = lead.get(change_url(RoadmapItem, "A")).content.decode()
+    assert f'<a href="{delete_url(RoadmapItem, "A")}" class="deletelink">' in change
+
+    page = lead.get(delete_url(RoadmapItem, "A"))
+    html = page.content.decode()
+    assert "Soft-delete 1 roadmap item?" in html
+    assert f'<a href="{change_url(RoadmapItem, "A")}">A · Item A</a>' in html
+    assert f'<a href="{change_url(RoadmapItem, "A")}" class="button cancel-link">Cancel</a>' in html
+    assert page.context["obstacles"] == []  # a soft edge holds nothing up
+    assert "detach_dependents" not in page.context["form"].fields
+
+    # No reason: the page again, with the error, and nothing deleted or audited.
+    refused = lead.post(delete_url(RoadmapItem, "A"), {"post": "yes", "deletion_reason": " "})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["deletion_reason"] == [
+        "Say why: the reason goes into the audit trail."
+    ]
+    assert RoadmapItem.objects.get(pk="A").deleted_at is None
+    assert not AuditLog.objects.filter(resource_type="roadmap_item", resource_id="A").exists()
+
+    done = lead.post(
+        delete_url(RoadmapItem, "A"), {"post": "yes", "deletion_reason": "Duplicate of B"}
+    )
+    assert done.status_code == 302 and done.url == changelist_url(RoadmapItem)
+    assert RoadmapItem.objects.get(pk="A").deleted_at is not None
+    deleted = AuditLog.objects.get(resource_type="roadmap_item", resource_id="A")
+    assert (deleted.actor, deleted.action, json.loads(deleted.context)) == (
+        "user:lead",
+        "delete",
+        {"reason": "Duplicate of B"},
+    )
+    assert [str(m) for m in lead.get(done.url).context["messages"]] == [
+        "Soft-deleted 1 roadmap item. Reason: Duplicate of B"
+    ]
+    # Deleted: no delete link on its page any more.
+    assert "deletelink" not in lead.get(change_url(RoadmapItem, "A")).content.decode()
+
+
+def test_the_delete_page_names_what_stands_in_the_way_and_a_refusal_is_no_error_page(lead):
+    item("A")
+    item("B")
+    RoadmapDependency.objects.create(item_id="B", depends_on_id="A", dependency_type="blocks")
+    page = lead.get(delete_url(RoadmapItem, "A"))
+    html = page.content.decode()
+    assert "unfinished items depend on it" in html
+    assert f'<a href="{change_url(RoadmapItem, "B")}">B Item B</a>' in html
+    assert "detach_dependents" in page.context["form"].fields
+
+    refused = lead.post(delete_url(RoadmapItem, "A"), {"post": "yes", "deletion_reason": "Gone"})
+    assert refused.status_code == 200
+    assert "Nothing was deleted: Cannot delete A: B depend on it." in refused.content.decode()
+    assert RoadmapItem.objects.get(pk="A").deleted_at is None
+
+
+def test_a_table_with_deletion_columns_keeps_who_and_why_on_the_row(lead):
+    term = Terminology.objects.create(domain="cr_type", internal_key="docs", display_name="Docs")
+    url = delete_url(Terminology, term.pk)
+    assert lead.post(url, {"post": "yes", "deletion_reason": "Unused"}).status_code == 302
+    term.refresh_from_db()
+    assert (term.deleted_by, term.deletion_reason) == ("user:lead", "Unused")
+    audit = AuditLog.objects.get(resource_type="terminology", resource_id=str(term.pk))
+    assert (audit.actor, json.loads(audit.context)) == ("user:lead", {"reason": "Unused"})
+    # Its delete page again: already deleted, back to its page.
+    again = lead.get(url)
+    assert again.status_code == 302 and again.url == change_url(Terminology, term.pk)
+
+
+def test_the_bulk_soft_delete_goes_through_the_same_confirmation(lead):
+    for pk in ("CR1", "CR2", "CR3"):
+        ChangeRequest.objects.create(id=pk, title=f"Change {pk}")
+    page = action(lead, ChangeRequest, "soft_delete_selected", ["CR1", "CR2"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Soft-delete 2 change requests?" in html
+    assert html.count('name="_selected_action"') == 2
+    assert '<input type="hidden" name="action" value="soft_delete_selected">' in html
+    assert f'<a href="{changelist_url(ChangeRequest)}" class="button cancel-link">' in html
+
+    refused = action(lead, ChangeRequest, "soft_delete_selected", ["CR1", "CR2"], post="yes")
+    assert refused.status_code == 200 and refused.context["form"].errors
+    assert not ChangeRequest.objects.filter(deleted_at__isnull=False).exists()
+
+    done = action(
+        lead,
+        ChangeRequest,
+        "soft_delete_selected",
+        ["CR1", "CR2"],
+        post="yes",
+        deletion_reason="Merged",
+    )
+    assert done.status_code == 302
+    assert set(
+        ChangeRequest.objects.filter(deleted_at__isnull=False).values_list("pk", flat=True)
+    ) == {"CR1", "CR2"}
+    rows = AuditLog.objects.filter(resource_type="change_request", action="delete")
+    assert sorted(
+        (row.resource_id, row.actor, json.loads(row.context)["reason"]) for row in rows
+    ) == [
+        ("CR1", "user:lead", "Merged"),
+        ("CR2", "user:lead", "Merged"),
+    ]
+
+
+def test_nobody_without_change_rights_reaches_the_delete_page(db, client):
+    from django.contrib.auth.models import User
+
+    viewer = User.objects.create_user("vic", is_staff=True)
+    viewer.groups.add(Group.objects.get(name=policy.group_name(policy.Role.VIEWER)))
+    client.force_login(viewer)
+    item("A")
+    assert "deletelink" not in client.get(change_url(RoadmapItem, "A")).content.decode()
+    assert client.get(delete_url(RoadmapItem, "A")).status_code == 403
+    assert (
+        client.post(
+            delete_url(RoadmapItem, "A"), {"post": "yes", "deletion_reason": "x"}
+        ).status_code
+        == 403
+    )
+    assert RoadmapItem.objects.get(pk="A").deleted_at is None

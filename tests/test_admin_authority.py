@@ -136,7 +136,12 @@ def test_admin_create_change_soft_delete_restore_each_write_one_audit_row(lead):
     assert len(audit_rows("change_request", "CR1")) == 2
 
     response = action(
-        lead, ChangeRequest, "soft_delete_selected", ["CR1"], deletion_reason="duplicate"
+        lead,
+        ChangeRequest,
+        "soft_delete_selected",
+        ["CR1"],
+        deletion_reason="duplicate",
+        post="yes",
     )
     assert response.status_code == 302
     deleted = audit_rows("change_request", "CR1")[-1]
@@ -261,7 +266,11 @@ def test_completing_an_item_with_an_open_prerequisite_is_refused_and_nothing_sav
         **changes,
     )
     errors = errors_of(response)
-    assert errors["__all__"] == ["Cannot complete B: blocking dependencies not complete (A)."]
+    assert errors["__all__"] == [
+        "Cannot complete B: blocking dependencies not complete (A).",
+        f'Unfinished blocking prerequisites: <a href="{change_url(RoadmapItem, "A")}">A</a> '
+        "Item A (In Progress).",
+    ]
     assert "errornote" in response.content.decode()
     b = RoadmapItem.objects.get(pk="B")
     assert (b.status_key, b.title, b.completed_at) == ("pending", "Item B", None)
@@ -328,9 +337,18 @@ def test_soft_deleting_a_prerequisite_is_refused_with_its_dependents_listed(lead
         RoadmapDependency.objects.create(
             item_id=dependent, depends_on_id="A", dependency_type="blocks"
         )
-    response = action(lead, RoadmapItem, "soft_delete_selected", ["A"], deletion_reason="dup")
-    (message,) = messages_of(lead, response)
-    assert message.startswith("Cannot delete A: B, C depend on it.")
+    # The confirmation page lists them before anything is tried ...
+    page = action(lead, RoadmapItem, "soft_delete_selected", ["A"])
+    obstacles = page.context["obstacles"]
+    assert [(o.row, [text for text, _ in o.links]) for o in obstacles] == [
+        ("A", ["B Item B", "C Item C"])
+    ]
+    # ... and confirming without detaching them is refused, the page saying so.
+    response = action(
+        lead, RoadmapItem, "soft_delete_selected", ["A"], deletion_reason="dup", post="yes"
+    )
+    assert response.status_code == 200
+    assert response.context["refusal"].startswith("Cannot delete A: B, C depend on it.")
     assert RoadmapItem.objects.get(pk="A").deleted_at is None
     assert RoadmapDependency.objects.count() == 2
     assert not audit_rows("roadmap_item", "A")
@@ -343,8 +361,9 @@ def test_soft_deleting_a_prerequisite_is_refused_with_its_dependents_listed(lead
         ["A"],
         deletion_reason="dup",
         detach_dependents="on",
+        post="yes",
     )
-    assert messages_of(lead, response) == ["Soft-deleted 1 item(s)."]
+    assert messages_of(lead, response) == ["Soft-deleted 1 roadmap item. Reason: dup"]
     assert RoadmapItem.objects.get(pk="A").deleted_at is not None
     assert not RoadmapDependency.objects.exists()
     (deleted,) = audit_rows("roadmap_item", "A")

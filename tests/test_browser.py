@@ -229,3 +229,162 @@ def test_lead_builds_a_roadmap_and_sees_it(page: Page, live_server):
     expect(reader.locator("#roadmap-items")).to_contain_text("RM-1")
     reader.screenshot(path=str(ARTIFACTS / "10-viewer-roadmap-phone.png"), full_page=True)
     context.close()
+
+
+# --------------------------------------------------------------------------- the admin at 1400 px
+
+LONG = "Make the lease store survive a crash of the coordinating process without losing claims"
+WIDE_WINDOW = {"width": 1400, "height": 900}
+
+
+def admin_rows() -> dict[str, str]:
+    """A roadmap and a program tree with long texts and full inlines: one row of each table a
+    lead works in daily. Returns name → its admin change page."""
+    from kernel.models import Lease, WorkRequiredCapability
+    from programs.models import (
+        Bug,
+        ChangeRequest,
+        CharterDoc,
+        ComplianceResult,
+        Feature,
+        Product,
+        Program,
+        Release,
+        Standard,
+        StandardAssignment,
+    )
+    from roadmap import services as roadmap_services
+    from roadmap.models import Claim, RoadmapAssignment
+    from system.models import InstanceConfig, Terminology
+
+    lead = Actor.of(User.objects.get(username="lead"))
+    agents = [user_with_role(f"agent-{n}", policy.Role.AGENT, agent=True) for n in range(3)]
+    for n in range(4):
+        roadmap_services.create_item(
+            lead, id=f"RM-{n}", phase_key="phase_a", title=f"{LONG}, part {n}", description=LONG * 4
+        )
+    for n in range(3):
+        roadmap_services.add_dependency(lead, "RM-3", f"RM-{n}", "blocks", LONG)
+    for agent in agents:
+        roadmap_services.create_assignment(
+            lead, "RM-3", agent_id=f"agent:{agent.username}", role="implementer", notes=LONG
+        )
+    WorkRequiredCapability.objects.create(work_id="RM-3", capability_id="gpu", required_by=LONG)
+    attempt = services.claim(Actor.of(agents[0]), "RM-0")["attempt"]["id"]
+    blocker = services.raise_blocker(
+        Actor.of(agents[0]),
+        {"reason_code": "missing_credential", "title": LONG, "needs": LONG, "description": LONG},
+        attempt_id=attempt,
+    )
+    program = Program.objects.create(id="PRG", name=LONG, description=LONG)
+    products = [
+        Product.objects.create(id=f"PRD-{n}", program=program, name=f"{LONG} {n}") for n in range(3)
+    ]
+    feature = Feature.objects.create(id="FTR", product=products[0], name=LONG)
+    for n in range(3):
+        Feature.objects.create(id=f"FTR-{n}", product=products[0], name=f"{LONG} {n}")
+    release = Release.objects.create(
+        id="REL", product=products[0], name=LONG, target_date="2026-10-01"
+    )
+    standard = Standard.objects.create(
+        id="STD", name=LONG, level_key="release", check_type_key="boolean", failure_message=LONG
+    )
+    StandardAssignment.objects.create(standard=standard, entity_type="release", entity_id="REL")
+    ComplianceResult.objects.create(
+        standard=standard,
+        release=release,
+        entity_type="release",
+        entity_id="REL",
+        result="fail",
+        result_value=LONG,
+        checked_by="ci",
+    )
+    for n in range(3):
+        ChangeRequest.objects.create(id=f"CR-{n}", title=f"{LONG} {n}", product=products[0])
+    CrDependency.objects.create(cr_id="CR-2", depends_on_id="CR-1", dependency_type="blocks")
+    Bug.objects.create(
+        id="BUG", title=LONG, feature=feature, feature_version="1.0", description=LONG
+    )
+    CharterDoc.objects.create(
+        id="DOC", doc_type_key="ethos", version="1", title=LONG, content_hash="a" * 64
+    )
+    Claim.objects.create(
+        id="CLM", claim_text=LONG, page="/", claim_type="qualitative", test_function=None
+    )
+    lease = Lease.objects.filter(resource_id="RM-0").first()
+    term = Terminology.objects.get(domain="roadmap_phase", internal_key="phase_a")
+    config = InstanceConfig.objects.get(key="instance_id")
+    assignment = RoadmapAssignment.objects.filter(item_id="RM-3").first()
+    return {
+        "item": "/admin/roadmap/roadmapitem/RM-3/change/",
+        "item-in-progress": "/admin/roadmap/roadmapitem/RM-0/change/",
+        "item-add": "/admin/roadmap/roadmapitem/add/",
+        "blocker": f"/admin/kernel/blocker/{blocker['id']}/change/",
+        "assignment": f"/admin/roadmap/roadmapassignment/{assignment.pk}/change/",
+        "claim": "/admin/roadmap/claim/CLM/change/",
+        "attempt": f"/admin/kernel/attempt/{attempt}/change/",
+        "lease": f"/admin/kernel/lease/{lease.pk}/change/",
+        "program": "/admin/programs/program/PRG/change/",
+        "product": "/admin/programs/product/PRD-0/change/",
+        "feature": "/admin/programs/feature/FTR/change/",
+        "release": "/admin/programs/release/REL/change/",
+        "change-request": "/admin/programs/changerequest/CR-2/change/",
+        "bug": "/admin/programs/bug/BUG/change/",
+        "standard": "/admin/programs/standard/STD/change/",
+        "charter-doc": "/admin/programs/charterdoc/DOC/change/",
+        "terminology": f"/admin/system/terminology/{term.pk}/change/",
+        "instance-setting": f"/admin/system/instanceconfig/{config.pk}/change/",
+        "item-delete": "/admin/roadmap/roadmapitem/RM-1/delete/",
+        "item-list": "/admin/roadmap/roadmapitem/",
+        "index": "/admin/",
+    }
+
+
+def test_admin_pages_fit_a_1400_px_window_and_a_soft_delete_asks_why(page: Page):
+    user_with_role("lead", policy.Role.LEAD, staff=True)
+    pages = admin_rows()
+    page.set_viewport_size(WIDE_WINDOW)
+    page.goto("/admin/login/")
+    page.fill("#id_username", "lead")
+    page.fill("#id_password", "a-long-password")
+    page.locator("input[type=submit]").click()
+    expect(page.locator("#site-name")).to_have_text("Motus")
+
+    widths = {}
+    for name, url in pages.items():
+        page.goto(url)
+        expect(page.locator("#content")).to_be_visible()
+        widths[name] = page.evaluate("document.scrollingElement.scrollWidth")
+    assert {name: width for name, width in widths.items() if width > 1400} == {}
+
+    page.goto("/admin/")
+    expect(page.locator("#content-main .module caption").first).to_have_text("Roadmap")
+    shot(page, "admin-01-index")
+    page.goto(pages["item"])
+    expect(page.locator("#id_roadmap_assignments-2-agent_id")).to_have_value("agent:agent-2")
+    expect(page.locator(".viewsitelink")).to_have_attribute("href", "/roadmap/RM-3/")
+    shot(page, "admin-02-item-change")
+
+    # The lead soft-deletes RM-1, which RM-3 waits on: the page says so and asks why.
+    page.goto("/admin/roadmap/roadmapitem/RM-1/change/")
+    page.locator("a.deletelink").click()
+    expect(page.locator("h1")).to_have_text("Soft-delete 1 roadmap item?")
+    expect(page.locator("#deletion-obstacles")).to_contain_text("RM-3")
+    page.locator("input[type=submit][value=Soft-delete]").click()
+    expect(page.locator("#id_deletion_reason_error")).to_contain_text("Say why")
+    page.fill("#id_deletion_reason", "Folded into RM-2")
+    page.check("#id_detach_dependents")
+    shot(page, "admin-03-soft-delete")
+    page.locator("input[type=submit][value=Soft-delete]").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("Reason: Folded into RM-2")
+    deleted = RoadmapItem.objects.get(pk="RM-1")
+    assert deleted.deleted_at is not None
+    assert not RoadmapDependency.objects.filter(depends_on_id="RM-1").exists()
+
+    # Cancel goes back to the change page and deletes nothing.
+    page.goto("/admin/roadmap/roadmapitem/RM-2/delete/")
+    page.locator("a.cancel-link").click()
+    expect(page).to_have_url(
+        f"{page.url.split('/admin/')[0]}/admin/roadmap/roadmapitem/RM-2/change/"
+    )
+    assert RoadmapItem.objects.get(pk="RM-2").deleted_at is None
