@@ -30,6 +30,19 @@ items have an assignment. The phase limit trigger (50 active items per phase) on
 INSERTs, so open items are inserted as `deferred` and moved to their status afterwards.
 
 Stdlib only.
+
+    python bench/graph.py --compare [--items 150 500] [--reps 3] [--screenshots DIR]
+
+compares layout engines for the graph page on the same random DAGs (live items only, phases
+as above, random titles of 3-10 words): this project's lane layout (roadmap.graph_layout,
+drawn by roadmap.graph_svg; importable without Django), the hand-written layout it
+replaced (read from git, ``PREVIOUS_LAYOUT``), grandalf's Sugiyama layout (if the pip
+package is installed) and Graphviz ``dot`` with and without one cluster per phase (if
+installed). Per engine: median time (ms, the SVG or the layout), picture width and height
+(px), the scale at which it fits the graph page's box (``FIT_WIDTH``), edges drawn as lines
+and edge crossings (points where two drawn edges cross, counted geometrically on the drawn
+curves). With --screenshots, each picture is saved as SVG and, through Playwright and
+Debian's Chromium, as a PNG of the first screen fitted to the box's width.
 """
 
 from __future__ import annotations
@@ -445,9 +458,376 @@ def bench(n: int, template: Path, workdir: Path, args) -> bool:
     return all_ok
 
 
+# -- --compare: layout engines for the graph page ----------------------------------------------
+
+#: The graph box's width (px) on /roadmap/graph/ in a 1400 px window, beside the side list
+#: (tests/test_browser_graph.py measures it): a picture wider than this is scaled down.
+FIT_WIDTH = 1040
+#: The box size every engine gets (px; dot's points are taken as px).
+BOX_W, BOX_H = 180, 66
+PREVIOUS_LAYOUT = "6e02c2b:roadmap/graph_svg.py"  # the hand-written layout this replaced
+_WORDS = (
+    "add index lease store heartbeat claim review gate staging deploy migrate check token "
+    "agent cache audit export phase limit cycle trigger view page graph layout list filter "
+    "retry budget schema contract release feature bug report admin form date owner"
+).split()
+
+
+def compare_graph(n: int, seed: int, window: int | None):
+    """The random DAG of ``n`` items as the graph page would draw it: nodes (id, title,
+    phase, state), edges (prerequisite, item, type), live items only."""
+    dag = Dag(n, random.Random(seed), window)
+    rnd = random.Random(seed + 1)
+    live = [x for x in dag.ids if x not in dag.deleted]
+    phase = {x: PHASES[i * len(PHASES) // n] for i, x in enumerate(dag.ids)}
+    unmet = {a for a, b, k in dag.edges if k == "blocks" and dag.status[b] != "completed"}
+    state = {}
+    for x in live:
+        status = dag.status[x]
+        state[x] = {
+            "completed": "completed",
+            "deferred": "deferred",
+            "blocked": "blocker",
+            "in_progress": "in_progress",
+        }.get(status, "blocked" if x in unmet else "ready")
+    titles = {
+        x: " ".join(rnd.choice(_WORDS) for _ in range(rnd.randint(3, 10))).capitalize()
+        for x in live
+    }
+    edges = [(b, a, k) for a, b, k in dag.edges if a in titles and b in titles]
+    return live, titles, phase, state, edges
+
+
+def _sample_cubic(p0, p1, p2, p3, steps=8):
+    out = []
+    for i in range(1, steps + 1):
+        t = i / steps
+        u = 1 - t
+        out.append(
+            tuple(
+                u**3 * a + 3 * u * u * t * b + 3 * u * t * t * c + t**3 * d
+                for a, b, c, d in zip(p0, p1, p2, p3, strict=True)
+            )
+        )
+    return out
+
+
+def _path_points(d: str) -> list[tuple[float, float]]:
+    """Points along an SVG path made of M, L and C commands (absolute)."""
+    import re
+
+    tokens = re.findall(r"[MLC]|-?[\d.]+(?:e-?\d+)?", d)
+    points: list[tuple[float, float]] = []
+    i, command = 0, "M"
+    while i < len(tokens):
+        if tokens[i] in "MLC":
+            command = tokens[i]
+            i += 1
+            continue
+        if command == "C":
+            coords = [float(t) for t in tokens[i : i + 6]]
+            i += 6
+            ctrl = [(coords[0], coords[1]), (coords[2], coords[3]), (coords[4], coords[5])]
+            points += _sample_cubic(points[-1], *ctrl)
+        else:
+            points.append((float(tokens[i]), float(tokens[i + 1])))
+            i += 2
+    return points
+
+
+def _crossings(polylines: list[list[tuple[float, float]]], near: float = 4.0) -> int:
+    """Points where two different edges cross, leaving out those within ``near`` px of an
+    end of either edge (edges meeting at a box)."""
+    cell = 64.0
+    buckets: dict[tuple[int, int], list[int]] = {}
+    segments = []
+    for e, line in enumerate(polylines):
+        for a, b in zip(line, line[1:], strict=False):
+            k = len(segments)
+            segments.append((e, a, b))
+            for cx in range(int(min(a[0], b[0]) // cell), int(max(a[0], b[0]) // cell) + 1):
+                for cy in range(int(min(a[1], b[1]) // cell), int(max(a[1], b[1]) // cell) + 1):
+                    buckets.setdefault((cx, cy), []).append(k)
+    ends = [(line[0], line[-1]) for line in polylines]
+    found = set()
+    for members in buckets.values():
+        for i, k in enumerate(members):
+            e1, a, b = segments[k]
+            for m in members[i + 1 :]:
+                e2, c, d = segments[m]
+                if e1 == e2 or (min(k, m), max(k, m)) in found:
+                    continue
+                point = _intersection(a, b, c, d)
+                if point is None:
+                    continue
+                if any(
+                    abs(point[0] - q[0]) < near and abs(point[1] - q[1]) < near
+                    for q in (*ends[e1], *ends[e2])
+                ):
+                    continue
+                found.add((min(k, m), max(k, m)))
+    return len(found)
+
+
+def _intersection(a, b, c, d):
+    rx, ry = b[0] - a[0], b[1] - a[1]
+    sx, sy = d[0] - c[0], d[1] - c[1]
+    denominator = rx * sy - ry * sx
+    if abs(denominator) < 1e-9:
+        return None
+    t = ((c[0] - a[0]) * sy - (c[1] - a[1]) * sx) / denominator
+    u = ((c[0] - a[0]) * ry - (c[1] - a[1]) * rx) / denominator
+    if 0 < t < 1 and 0 <= u <= 1:
+        return (a[0] + t * rx, a[1] + t * ry)
+    return None
+
+
+def _svg_size(svg: str) -> tuple[float, float]:
+    import re
+
+    box = re.search(r'viewBox="([-\d. ]+)"', svg).group(1).split()
+    return float(box[2]), float(box[3])
+
+
+def engine_new(graph):
+    """This project's layout (roadmap.graph_layout via roadmap.graph_svg)."""
+    import re
+
+    from roadmap.graph_svg import GraphEdge, GraphNode, Lane, render_svg
+
+    live, titles, phase, state, edges = graph
+    nodes = [GraphNode(x, titles[x], "", phase[x], state[x]) for x in live]
+    lanes = [Lane(p, p.replace("_", " ").title()) for p in PHASES]
+    svg = render_svg(
+        nodes,
+        [GraphEdge(a, b, k) for a, b, k in edges],
+        href_for=lambda x: f"/roadmap/{x}/",
+        state_labels={},
+        lanes=lanes,
+    )
+    drawn = [_path_points(d) for d in re.findall(r'class="edge"[^>]* d="([^"]+)"', svg)]
+    return svg, drawn, _svg_size(svg)
+
+
+def engine_previous(graph):
+    """The hand-written layout this replaced (from git: ``PREVIOUS_LAYOUT``)."""
+    import re
+    import types
+
+    source = subprocess.run(
+        ["git", "show", PREVIOUS_LAYOUT], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    module = sys.modules.get("previous_graph_svg")
+    if module is None:
+        module = types.ModuleType("previous_graph_svg")
+        sys.modules[module.__name__] = module
+        exec(compile(source, PREVIOUS_LAYOUT, "exec"), module.__dict__)
+    live, titles, phase, state, edges = graph
+    svg = module.render_svg(
+        [module.GraphNode(x, titles[x], state[x]) for x in live],
+        [module.GraphEdge(a, b, k) for a, b, k in edges],
+        href_for=lambda x: f"/roadmap/{x}/",
+        status_names={},
+    )
+    drawn = []
+    for points in re.findall(r'<polyline class="edge"[^>]* points="([^"]+)"', svg):
+        drawn.append([tuple(float(v) for v in p.split(",")) for p in points.split()])
+    return svg, drawn, _svg_size(svg)
+
+
+def engine_dot(graph, clusters: bool):
+    """Graphviz ``dot`` (top to bottom; with ``clusters``, one cluster per phase)."""
+    import json
+    from xml.sax.saxutils import escape
+
+    live, titles, phase, state, edges = graph
+    lines = [
+        "digraph G {",
+        "rankdir=TB; newrank=true; nodesep=0.4; ranksep=0.5;",
+        f"node [shape=box, fixedsize=true, width={BOX_W / 72}, height={BOX_H / 72},"
+        ' fontsize=10, fontname="DejaVu Sans"];',
+    ]
+    for p in PHASES:
+        members = [x for x in live if phase[x] == p]
+        if clusters:
+            lines.append(f'subgraph cluster_{p} {{ label="{p}";')
+        lines += [f'"{x}" [label="{x}\\n{escape(titles[x][:28])}"];' for x in members]
+        if clusters:
+            lines.append("}")
+    style = {"blocks": "solid", "soft": "dashed", "related": "dotted"}
+    lines += [f'"{a}" -> "{b}" [style={style[k]}];' for a, b, k in edges]
+    lines.append("}")
+    source = "\n".join(lines)
+    svg = subprocess.run(
+        ["dot", "-Tsvg"], input=source, capture_output=True, text=True, check=True
+    ).stdout
+    layout = json.loads(
+        subprocess.run(
+            ["dot", "-Tjson"], input=source, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    x0, y0, x1, y1 = (float(v) for v in layout["bb"].split(","))
+    drawn = []
+    for edge in layout.get("edges", []):
+        for op in edge.get("_draw_", []):
+            if op["op"] == "b":
+                pts = [tuple(p) for p in op["points"]]
+                line = [pts[0]]
+                for i in range(1, len(pts) - 2, 3):
+                    line += _sample_cubic(line[-1], pts[i], pts[i + 1], pts[i + 2])
+                drawn.append(line)
+    return svg, drawn, (x1 - x0, y1 - y0)
+
+
+def engine_grandalf(graph):
+    """grandalf's Sugiyama layout (pip ``grandalf``), top to bottom; boxes and polylines
+    through its dummy points drawn by this function for the screenshot."""
+    from grandalf.graphs import Edge, Graph, Vertex
+    from grandalf.layouts import SugiyamaLayout
+
+    class View:
+        w, h = BOX_W, BOX_H
+
+    class EdgeView:
+        def setpath(self, points):
+            self.points = points
+
+    live, titles, phase, state, edges = graph
+    vertices = {x: Vertex(x) for x in live}
+    for v in vertices.values():
+        v.view = View()
+    graph_edges = []
+    for a, b, _ in edges:
+        e = Edge(vertices[a], vertices[b])
+        e.view = EdgeView()
+        graph_edges.append(e)
+    g = Graph(list(vertices.values()), graph_edges)
+    offset = 0.0
+    for component in g.C:
+        layout = SugiyamaLayout(component)
+        layout.init_all()
+        layout.draw(3)
+        xs = [v.view.xy[0] for v in component.sV]
+        shift = offset - min(xs) + BOX_W / 2
+        for v in component.sV:
+            v.view.xy = (v.view.xy[0] + shift, v.view.xy[1])
+        for e in component.sE:
+            e.view.points = [(x + shift, y) for x, y in e.view.points]
+        offset += max(xs) - min(xs) + BOX_W + 40
+    xs = [v.view.xy[0] for v in vertices.values()]
+    ys = [v.view.xy[1] for v in vertices.values()]
+    width, height = max(xs) + BOX_W / 2 + 20, max(ys) + BOX_H / 2 + 20
+    drawn = []
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}"'
+        f' viewBox="0 0 {width:.0f} {height:.0f}" font-family="sans-serif" font-size="10">'
+    ]
+    for e in graph_edges:
+        points = list(e.view.points)
+        if not points:
+            continue
+        (sx, sy), (tx, ty) = points[0], points[-1]
+        points[0] = (sx, sy + BOX_H / 2 * (1 if ty > sy else -1))
+        points[-1] = (tx, ty - BOX_H / 2 * (1 if ty > sy else -1))
+        drawn.append(points)
+        out.append(
+            '<polyline fill="none" stroke="#4b5563" points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+            + '"/>'
+        )
+    for x, v in vertices.items():
+        cx, cy = v.view.xy
+        out.append(
+            f'<rect x="{cx - BOX_W / 2:.1f}" y="{cy - BOX_H / 2:.1f}" width="{BOX_W}"'
+            f' height="{BOX_H}" fill="#f3f4f6" stroke="#6b7280"/>'
+            f'<text x="{cx - BOX_W / 2 + 6:.1f}" y="{cy:.1f}">{x}</text>'
+        )
+    out.append("</svg>")
+    return "\n".join(out), drawn, (width, height)
+
+
+def compare(args) -> int:
+    """Time, size, fit scale, drawn edges and edge crossings of each layout engine."""
+    import shutil as sh
+
+    sys.path.insert(0, str(ROOT))
+    engines = [("previous hand-written", engine_previous), ("lanes (this project)", engine_new)]
+    try:
+        import grandalf  # noqa: F401
+
+        engines.append(("grandalf 0.8", engine_grandalf))
+    except ImportError:
+        print("grandalf not installed (.venv/bin/pip install grandalf): left out")
+    if sh.which("dot"):
+        engines.append(("dot", lambda g: engine_dot(g, clusters=False)))
+        engines.append(("dot, phase clusters", lambda g: engine_dot(g, clusters=True)))
+    else:
+        print("Graphviz dot not installed (apt-get install graphviz): left out")
+    shots = Path(args.screenshots) if args.screenshots else None
+    print(
+        f"fit: the picture scaled to the graph box ({FIT_WIDTH} px wide in a 1400 px window);"
+        " crossings: points where two drawn edges cross (geometric, away from the boxes)"
+    )
+    header = (
+        f"{'items':>5} {'engine':<22} {'ms':>7} {'width':>7} {'height':>7} {'fit':>6}"
+        f" {'edges drawn':>12} {'crossings':>10}"
+    )
+    print(header)
+    for n in args.items:
+        graph = compare_graph(n, args.seed, args.window)
+        for name, engine in engines:
+            times = []
+            for _ in range(args.reps):
+                start = time.perf_counter()
+                svg, drawn, (width, height) = engine(graph)
+                times.append((time.perf_counter() - start) * 1000)
+            fit = min(1.0, FIT_WIDTH / width)
+            crossings = _crossings(drawn)
+            print(
+                f"{n:>5} {name:<22} {statistics.median(times):>7.0f} {width:>7.0f}"
+                f" {height:>7.0f} {fit:>6.0%} {len(drawn):>5}/{len(graph[4]):<6} {crossings:>10}"
+            )
+            if shots:
+                shots.mkdir(parents=True, exist_ok=True)
+                slug = name.split()[0].strip(",").lower() + (
+                    "-clusters" if "clusters" in name else ""
+                )
+                (shots / f"{n}-{slug}.svg").write_text(svg)
+    if shots:
+        _screenshots(shots)
+    return 0
+
+
+def _screenshots(folder: Path) -> None:
+    """Each SVG of ``folder`` fitted to the graph box's width, first screen, as PNG."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("playwright not installed: no screenshots")
+        return
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        for svg in sorted(folder.glob("*.svg")):
+            html = folder / f"{svg.stem}.html"
+            html.write_text(
+                '<!doctype html><body style="margin:0 0 0 16px">'
+                f'<img src="{svg.name}" style="width:{FIT_WIDTH}px; border:1px solid #ccc"></body>'
+            )
+            page.goto(html.as_uri())
+            page.screenshot(path=str(folder / f"{svg.stem}.png"))
+        browser.close()
+    print(f"screenshots in {folder}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--items", type=int, nargs="+", help="default: 1000 10000 (with --compare: 150 500)"
+    )
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -457,7 +837,15 @@ def main() -> int:
         help="draw dependencies from the previous W items (default: all)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch databases")
+    parser.add_argument(
+        "--compare", action="store_true", help="compare the graph page's layout engines"
+    )
+    parser.add_argument("--screenshots", help="with --compare: save SVGs and PNGs here")
     args = parser.parse_args()
+    if args.compare:
+        args.items = args.items or [150, 500]
+        return compare(args)
+    args.items = args.items or [1000, 10000]
     workdir = Path(tempfile.mkdtemp(prefix="motus-bench-"))
     template = workdir / "template.db"
     how = build_template(template)
