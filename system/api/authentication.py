@@ -10,35 +10,50 @@ from system.api.throttling import FailedTokenThrottle
 from system.fields import parse_timestamp
 from system.identity import AGENT_GROUP
 from system.models import ApiToken
+from system.sql import sqlite_cursor
 
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _TOKEN_LOOKUP_SQL = (
     "SELECT t.id AS token_id, t.last_used_at AS token_last_used_at, "
     + ", ".join(f"u.{name}" for name in _USER_FIELDS)
     + ", EXISTS (SELECT 1 FROM auth_user_groups m JOIN auth_group g ON g.id = m.group_id"
-    "           WHERE m.user_id = u.id AND g.name = %s) AS is_agent"
-    # Every permission the user holds, directly or through its groups (its role), as
-    # ModelBackend would load them in two more queries on the first has_perm().
-    ", (SELECT group_concat(ct.app_label || '.' || p.codename, ' ')"
-    "   FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id"
-    # One IN over a UNION: two INs joined by OR scan every permission row (2.5 ms a
-    # request, 20 times the whole lookup with the UNION).
-    "   WHERE p.id IN (SELECT permission_id FROM auth_user_user_permissions"
-    "                  WHERE user_id = u.id"
-    "                  UNION SELECT gp.permission_id FROM auth_user_groups ug"
-    "                  JOIN auth_group_permissions gp ON gp.group_id = ug.group_id"
-    "                  WHERE ug.user_id = u.id)) AS permissions"
+    "           WHERE m.user_id = u.id AND g.name = ?) AS is_agent"
+    # The ids of every permission the user holds, directly or through its groups (its
+    # role): what ModelBackend would load in two more queries on the first has_perm().
+    ", (SELECT group_concat(permission_id) FROM ("
+    "   SELECT permission_id FROM auth_user_user_permissions WHERE user_id = u.id"
+    "   UNION SELECT gp.permission_id FROM auth_user_groups ug"
+    "   JOIN auth_group_permissions gp ON gp.group_id = ug.group_id WHERE ug.user_id = u.id"
+    " )) AS permission_ids"
     " FROM web_api_tokens t JOIN auth_user u ON u.id = t.user_id"
-    " WHERE t.key_digest = %s AND t.revoked_at IS NULL AND u.is_active"
+    " WHERE t.key_digest = ? AND t.revoked_at IS NULL AND u.is_active"
 )
+
+#: ``auth_permission.id`` → ``"app_label.codename"``, as ``has_perm`` names them. Permission
+#: rows are only ever added (by migrations), never renamed, so the map is read once per
+#: process and again when a token brings an id it has not seen.
+_permission_names: dict[int, str] = {}
+
+
+def _names_of_permissions(cursor, ids_text: str | None) -> set[str]:
+    ids = [int(part) for part in ids_text.split(",")] if ids_text else []
+    if any(pk not in _permission_names for pk in ids):
+        cursor.execute(
+            "SELECT p.id, ct.app_label || '.' || p.codename FROM auth_permission p"
+            " JOIN django_content_type ct ON ct.id = p.content_type_id"
+        )
+        _permission_names.update(cursor.fetchall())
+    return {_permission_names[pk] for pk in ids if pk in _permission_names}
 
 
 class TokenAuthentication(BaseAuthentication):
     """``Authorization: Bearer <token>`` (``Token <token>`` is accepted too).
 
-    Every API request passes here, so it is one indexed SQL query for the token, its user,
-    whether the user is an agent and the permissions its role gives (``system.policy`` asks
-    ``has_perm`` on every call: ModelBackend's permission cache is filled from it), and no
+    Every API request passes here, so it is one indexed SQL query (on the driver's cursor,
+    ``system.sql``) for the token, its user, whether the user is an agent and the ids of the
+    permissions its role gives (``system.policy`` asks ``has_perm`` on every call:
+    ModelBackend's permission cache is filled from it, the ids named through a map read once
+    per process), and no
     write unless ``last_used_at`` is a minute old
     (and that write never waits for the database's write lock: ``ApiToken.note_use``).
     Failed attempts are counted per client address (``FailedTokenThrottle``): past the
@@ -55,16 +70,16 @@ class TokenAuthentication(BaseAuthentication):
         if not raw_key:
             FailedTokenThrottle().refuse(request, "The Authorization header has no token.")
         digest = ApiToken.digest(raw_key)
-        with connection.cursor() as cursor:
+        with sqlite_cursor() as cursor:
             cursor.execute(_TOKEN_LOOKUP_SQL, [AGENT_GROUP, digest])
             values = cursor.fetchone()
-            names = [column[0] for column in cursor.description]
-        if values is None:
-            FailedTokenThrottle().refuse(request, "Unknown or revoked token.")
-        row = dict(zip(names, values, strict=True))
+            if values is None:
+                FailedTokenThrottle().refuse(request, "Unknown or revoked token.")
+            row = dict(zip([column[0] for column in cursor.description], values, strict=True))
+            permissions = _names_of_permissions(cursor, row["permission_ids"])
         user = User.from_db(connection.alias, _USER_FIELDS, [row[name] for name in _USER_FIELDS])
         user._motus_is_agent = bool(row["is_agent"])
-        user._perm_cache = set((row["permissions"] or "").split())
+        user._perm_cache = permissions
         token = ApiToken(
             id=row["token_id"],
             user=user,
