@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 
 from system.api.throttling import FailedTokenThrottle
@@ -30,9 +33,16 @@ _TOKEN_LOOKUP_SQL = (
 )
 
 #: ``auth_permission.id`` → ``"app_label.codename"``, as ``has_perm`` names them. Permission
-#: rows are only ever added (by migrations), never renamed, so the map is read once per
-#: process and again when a token brings an id it has not seen.
+#: rows are only added (by migrations) and never renamed, so the map is read once and again
+#: when a token brings an id it has not seen; it is forgotten when a database connection
+#: opens or the tables are migrated or flushed (another file, re-created rows).
 _permission_names: dict[int, str] = {}
+
+
+@receiver(connection_created)
+@receiver(post_migrate)
+def _forget_permission_names(**kwargs) -> None:
+    _permission_names.clear()
 
 
 def _names_of_permissions(cursor, ids_text: str | None) -> set[str]:
