@@ -11,10 +11,13 @@ their own, newest first.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
-from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome
+from kernel.leases import WORK_LEASE_TYPE
+from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome, Lease
 from roadmap.models import RoadmapItem
+from system.fields import utc_now
 
 
 @dataclass
@@ -58,6 +61,18 @@ class Timeline:
     @property
     def has_loose_records(self) -> bool:
         return bool(self.loose_evidence or self.loose_decisions or self.loose_blockers)
+
+    @property
+    def open_blockers(self) -> list[Blocker]:
+        """The item's unresolved blockers, oldest first, on an attempt or not."""
+        blockers = [b for entry in self.entries for b in entry.blockers] + self.loose_blockers
+        return sorted(
+            (b for b in blockers if b.resolved_at is None), key=lambda b: (b.created_at, b.id)
+        )
+
+    @property
+    def active_attempts(self) -> list[Attempt]:
+        return [entry.attempt for entry in self.entries if entry.attempt.ended_at is None]
 
     @property
     def latest_review(self) -> Review | None:
@@ -108,3 +123,41 @@ def attempt_timeline(item: RoadmapItem) -> Timeline:
         loose_blockers=by_attempt(item.blockers.order_by("created_at", "id"), "blockers"),
         reviews=reviews,
     )
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the item now: an active attempt (with its lease, if it still has one) or
+    an exclusive ``work_item`` lease of no attempt (a `motus` tool claim)."""
+
+    worker_id: str
+    attempt: Attempt | None
+    lease: Lease | None
+
+    @property
+    def lease_expired(self) -> bool:
+        """The lease ran out without being released (``expire_stale`` ends such attempts)."""
+        return self.lease is not None and self.lease.expires_at <= utc_now()
+
+
+def current_holders(item: RoadmapItem, timeline: Timeline) -> list[Holder]:
+    """The item's active attempts, each with its newest unreleased lease, then the active
+    exclusive leases on it that belong to no active attempt: one query on top of the
+    timeline's."""
+    leases = list(
+        Lease.objects.filter(
+            resource_type=WORK_LEASE_TYPE, resource_id=item.id, released_at__isnull=True
+        ).order_by("-acquired_at", "-id")
+    )
+    holders = []
+    attempt_ids = set()
+    for attempt in timeline.active_attempts:
+        attempt_ids.add(attempt.id)
+        lease = next((lease for lease in leases if lease.attempt_id == attempt.id), None)
+        holders.append(Holder(attempt.worker_id, attempt, lease))
+    now: dt.datetime = utc_now()
+    for lease in leases:
+        if lease.attempt_id not in attempt_ids and lease.mode == "exclusive":
+            if lease.expires_at > now:
+                holders.append(Holder(lease.worker_id, None, lease))
+    return holders

@@ -1,7 +1,8 @@
 """Server-rendered progress pages, mounted at ``/``, and the pages' own login and logout.
 
-The roadmap item page is routed here rather than in ``roadmap.urls`` because its view
-lives in ``kernel`` (it shows attempts), and ``roadmap`` must not import ``kernel``.
+The overview and the roadmap item page are routed here rather than in ``roadmap.urls``
+because their views live in ``kernel`` (they show attempts, blockers and activity), and
+``roadmap`` must not import ``kernel``.
 
 ``/login/`` is Django's ``LoginView`` with the pages' look (``registration/login.html``):
 any active account may log in there, staff or not (the admin's login refuses non-staff),
@@ -12,8 +13,7 @@ and comes to the overview unless ``?next=`` says where.
 from django.contrib.auth.views import LoginView, LogoutView
 from django.urls import include, path
 
-from kernel.views import item_detail
-from roadmap.views import overview
+from kernel.views import item_detail, overview
 
 urlpatterns = [
     path("", overview, name="overview"),

@@ -1,55 +1,104 @@
 """Read queries behind the progress pages (overview, roadmap list, item page).
 
 Every function runs a fixed number of queries whatever the number of items, so the pages'
-query counts stay flat. Readiness always comes from the contract's views so the pages agree
-with the agents' API: "blocked" is ``v_blocked_items``; "ready" is ``v_ready_items`` less the
-items somebody holds (what the API's ready list leaves out too, ``kernel.services.unheld``):
+query counts stay flat.
 
-* an active attempt: a row of ``attempts`` with ``work_id`` = the item and ``ended_at`` NULL;
-* an active exclusive lease on the item: a row of ``leases`` with ``resource_type`` =
-  ``'work_item'``, ``resource_id`` = the item, ``mode`` = ``'exclusive'``, ``released_at``
-  NULL and ``expires_at`` (``YYYY-MM-DD HH:MM:SS`` UTC text) later than now. The `motus`
-  tool's claims take such a lease without an attempt.
+**Readiness** is one value per live item, computed in SQL by :data:`READINESS_SQL` and used
+alike by the badges, the list's readiness filter and the overview's counts (so a count and
+the list it links to always agree). The first rule that applies wins:
 
-``attempts`` and ``leases`` are contract tables of the same file, read here by SQL because
-the roadmap must not import the kernel's models (as ``roadmap.queries.workers_on`` does).
-Such a ready-but-held item is badged "held" (shown "Claimed"); an item in status ``review``
-is badged "review" (shown "In review"), whatever its dependencies.
+1. ``review``: status ``review`` (done, waiting for a reviewer);
+2. nothing for a ``completed`` or ``deferred`` item;
+3. ``blocker``: an open blocker (a ``blockers`` row with ``resolved_at`` NULL): nobody can
+   claim it until it is resolved (the ``attempts_no_claim_blocked`` trigger);
+4. ``in_progress``: status ``in_progress``;
+5. ``blocked``: in ``v_blocked_items``, i.e. waiting on an unfinished blocking prerequisite;
+6. ``held`` or ``ready``: in ``v_ready_items``; ``held`` when somebody holds it (what the
+   API's ready list leaves out too, ``kernel.services.unheld``):
+
+   * an active attempt: a row of ``attempts`` with ``work_id`` = the item and ``ended_at``
+     NULL;
+   * an active exclusive lease on the item: a row of ``leases`` with ``resource_type`` =
+     ``'work_item'``, ``resource_id`` = the item, ``mode`` = ``'exclusive'``,
+     ``released_at`` NULL and ``expires_at`` (``YYYY-MM-DD HH:MM:SS`` UTC text) later than
+     now. The `motus` tool's claims take such a lease without an attempt.
+
+A ``blocked``-status item with no open blocker and no unfinished prerequisite has no
+readiness (its status says it all). ``attempts``, ``leases`` and ``blockers`` are contract
+tables of the same file, read here by SQL because the roadmap must not import the kernel's
+models (as ``roadmap.queries.workers_on`` does).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from roadmap.models import (
     RoadmapAssignment,
     RoadmapDependency,
     RoadmapItem,
-    VBlockedItems,
     VCanDeploy,
     VDeployBlockers,
     VRoadmapProgress,
 )
 from system.fields import format_timestamp, utc_now
-from system.models import AuditLog, Terminology
+from system.models import Terminology
 from system.terminology import display_names_by_domain
-
-RECENT_ACTIVITY_LIMIT = 20
-
 
 #: The status of an item done by its implementer and waiting for a reviewer's decision.
 REVIEW_STATUS = "review"
 
-#: An item's badge on the pages, by its readiness (see :func:`readiness`).
-READINESS_LABELS = {
-    "ready": "Ready",
-    "blocked": "Blocked",
-    "held": "Claimed",
-    "review": "In review",
+
+@dataclass(frozen=True)
+class Readiness:
+    """What a readiness value is called on the pages, and what it means (the badge's title
+    and the legend). ``slug``: its part of element ids (``total-in-progress``)."""
+
+    key: str
+    label: str
+    meaning: str
+    slug: str
+
+    @property
+    def counted(self) -> str:
+        """The label after a number ("3 ready to start", "2 with an open blocker")."""
+        return "with an open blocker" if self.key == "blocker" else self.label.lower()
+
+
+#: Every readiness value, in the order the pages list them.
+READINESS = {
+    r.key: r
+    for r in (
+        Readiness("ready", "Ready to start", "Nothing stops it: anyone may claim it now.", "ready"),
+        Readiness("in_progress", "Being worked on", "Its status is In Progress.", "in-progress"),
+        Readiness(
+            "review", "Awaiting review", "Done; waiting for a reviewer to pass it.", "in-review"
+        ),
+        Readiness(
+            "blocked",
+            "Waiting on prerequisites",
+            "A blocking prerequisite is not completed yet.",
+            "blocked",
+        ),
+        Readiness(
+            "blocker",
+            "Open blocker",
+            "Someone raised a blocker that nobody has resolved yet.",
+            "blocker",
+        ),
+        Readiness(
+            "held",
+            "Claimed",
+            "Ready, but somebody holds it (an active attempt or a claim).",
+            "held",
+        ),
+    )
 }
+#: Readiness key → its label (what the badges say).
+READINESS_LABELS = {key: r.label for key, r in READINESS.items()}
 
 #: True (1) when somebody holds the item whose id is the SQL expression ``{item}``: an
 #: active attempt, or an active exclusive ``work_item`` lease; takes one parameter, now.
@@ -62,59 +111,121 @@ _HELD_SQL = """(
     )
 )"""
 
+#: The readiness of the live ``roadmap_items`` row aliased ``i`` (see the module's
+#: docstring); takes one parameter, now. Rules 5 and 6 are the conditions of
+#: ``v_blocked_items`` and ``v_ready_items`` (RULES.md), written per item so that SQLite
+#: looks them up by index rather than computing both views whole; the page tests hold the
+#: results equal to the views'.
+READINESS_SQL = f"""CASE
+    WHEN i.status_key = 'review' THEN 'review'
+    WHEN i.status_key IN ('completed', 'deferred') THEN NULL
+    WHEN EXISTS (SELECT 1 FROM blockers b WHERE b.work_id = i.id AND b.resolved_at IS NULL)
+        THEN 'blocker'
+    WHEN i.status_key = 'in_progress' THEN 'in_progress'
+    WHEN EXISTS (
+        SELECT 1 FROM roadmap_dependencies d JOIN roadmap_items t ON t.id = d.depends_on_id
+        WHERE d.item_id = i.id AND d.dependency_type = 'blocks' AND t.status_key != 'completed'
+    ) THEN 'blocked'
+    WHEN i.status_key = 'pending'
+        THEN CASE WHEN {_HELD_SQL.format(item="i.id")} THEN 'held' ELSE 'ready' END
+END"""
+
 
 def _now() -> str:
     """Now as the text the triggers and ``expires_at`` use (the clock the kernel reads)."""
     return format_timestamp(utc_now())
 
 
-def _scalar(sql: str, params) -> int:
+def _fetch(sql: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+        return cursor.fetchall()
+
+
+# -- readiness ------------------------------------------------------------------------------
+
+
+def readiness(item_ids: list[str]) -> dict[str, str]:
+    """The readiness of those of ``item_ids`` that are live and have one, in one query
+    (keys of :data:`READINESS`)."""
+    if not item_ids:
+        return {}
+    rows = _fetch(
+        f"SELECT i.id, {READINESS_SQL} FROM roadmap_items i"
+        " WHERE i.deleted_at IS NULL AND i.id IN (SELECT value FROM json_each(%s))",
+        [_now(), json.dumps(list(item_ids))],
+    )
+    return {item_id: value for item_id, value in rows if value}
+
+
+def readiness_counts() -> dict[str, dict[str, int]]:
+    """Live items per phase and readiness: ``{phase_key: {readiness: count}}``."""
+    counts: dict[str, dict[str, int]] = {}
+    # MATERIALIZED: computed once per item (SQLite would repeat the expression in each
+    # clause that names it).
+    rows = _fetch(
+        f"WITH f AS MATERIALIZED (SELECT i.phase_key, {READINESS_SQL} AS readiness"
+        " FROM roadmap_items i WHERE i.deleted_at IS NULL)"
+        " SELECT phase_key, readiness, COUNT(*) FROM f"
+        " WHERE readiness IS NOT NULL GROUP BY phase_key, readiness",
+        [_now()],
+    )
+    for phase_key, value, count in rows:
+        counts.setdefault(phase_key, {})[value] = count
+    return counts
+
+
+@dataclass(frozen=True)
+class ReadinessCount:
+    readiness: Readiness
+    count: int
+
+
+def _nonzero(by_readiness: dict[str, int]) -> list[ReadinessCount]:
+    return [
+        ReadinessCount(r, by_readiness[key])
+        for key, r in READINESS.items()
+        if by_readiness.get(key)
+    ]
 
 
 @dataclass(frozen=True)
 class WorkTotals:
-    ready: int
-    in_progress: int
-    in_review: int
-    blocked: int
+    """Live items per readiness over every phase (what the overview's counts link to)."""
+
+    ready: int = 0
+    held: int = 0
+    in_progress: int = 0
+    review: int = 0
+    blocked: int = 0
+    blocker: int = 0
+
+    @classmethod
+    def of(cls, counts: dict[str, dict[str, int]]) -> WorkTotals:
+        """The sums over the phases of :func:`readiness_counts`."""
+        sums = dict.fromkeys(READINESS, 0)
+        for by_readiness in counts.values():
+            for key, count in by_readiness.items():
+                sums[key] += count
+        return cls(**sums)
+
+    @property
+    def rows(self) -> list[ReadinessCount]:
+        """Every readiness with its count, zero or not, in :data:`READINESS` order."""
+        return [ReadinessCount(r, getattr(self, key)) for key, r in READINESS.items()]
 
 
-def phase_progress() -> list[VRoadmapProgress]:
-    """One row per phase with live items, in the phases' terminology order, each with
-    ``in_review``: its live items in status ``review`` (which the view does not count)."""
+# -- overview -------------------------------------------------------------------------------
+
+
+def phase_progress(counts: dict[str, dict[str, int]]) -> list[VRoadmapProgress]:
+    """One row of ``v_roadmap_progress`` per phase with live items, in the phases'
+    terminology order, each with ``readiness_rows``: its open items by readiness (the
+    non-zero ones of its row of ``counts``, from :func:`readiness_counts`)."""
     progress = list(VRoadmapProgress.objects.all())
-    in_review = dict(
-        RoadmapItem.objects.live()
-        .filter(status_key=REVIEW_STATUS)
-        .order_by()
-        .values_list("phase_key")
-        .annotate(count=Count("id"))
-    )
     for row in progress:
-        row.in_review = in_review.get(row.phase_key, 0)
+        row.readiness_rows = _nonzero(counts.get(row.phase_key, {}))
     return progress
-
-
-def ready_count() -> int:
-    """Items ready to start now: ``v_ready_items`` less the held ones (the API's ready list)."""
-    return _scalar(
-        f"SELECT COUNT(*) FROM v_ready_items r WHERE NOT {_HELD_SQL.format(item='r.id')}",
-        [_now()],
-    )
-
-
-def work_totals(progress: list[VRoadmapProgress]) -> WorkTotals:
-    """Ready (can start now, nobody holds it), in progress and in review (by status), blocked
-    (by unfinished dependencies). ``progress``: rows of :func:`phase_progress`."""
-    return WorkTotals(
-        ready=ready_count(),
-        in_progress=sum(row.in_progress or 0 for row in progress),
-        in_review=sum(getattr(row, "in_review", 0) for row in progress),
-        blocked=VBlockedItems.objects.count(),
-    )
 
 
 def deploy_readiness() -> tuple[VCanDeploy | None, list[VDeployBlockers]]:
@@ -122,40 +233,300 @@ def deploy_readiness() -> tuple[VCanDeploy | None, list[VDeployBlockers]]:
     return VCanDeploy.objects.first(), list(VDeployBlockers.objects.all())
 
 
-def recent_activity(limit: int = RECENT_ACTIVITY_LIMIT) -> list[AuditLog]:
-    return list(AuditLog.objects.order_by("-timestamp", "-id")[:limit])
+# -- data version (live pages) --------------------------------------------------------------
+
+#: What the pages show changes when one of these does: the newest row of each table (ids
+#: and rowids only grow), the number of open rows (attempts, blockers, assignments, active
+#: leases: an expiring lease changes readiness without any write), the items' statuses (a
+#: checksum: each item's rowid times its status's first letter, which differs between the
+#: contract's statuses) and the number of live items. Every part reads an index or the
+#: table's row count; none reads the items' rows.
+_DATA_VERSION_SQL = """SELECT
+    (SELECT MAX(id) FROM audit_log),
+    (SELECT COUNT(*) || '/' || MAX(rowid) || '/' || SUM(rowid * unicode(status_key))
+        FROM roadmap_items),
+    (SELECT COUNT(*) FROM roadmap_items WHERE deleted_at IS NULL),
+    (SELECT MAX(rowid) FROM roadmap_dependencies),
+    (SELECT COUNT(*) || '/' || MAX(rowid) FROM roadmap_assignments
+        WHERE status IN ('assigned', 'active')),
+    (SELECT COUNT(*) || '/' || MAX(rowid) FROM attempts WHERE ended_at IS NULL),
+    (SELECT MAX(rowid) FROM attempts),
+    (SELECT COUNT(*) || '/' || MAX(rowid) FROM blockers WHERE resolved_at IS NULL),
+    (SELECT MAX(rowid) FROM blockers),
+    (SELECT MAX(rowid) FROM decisions),
+    (SELECT MAX(rowid) FROM evidence),
+    (SELECT COUNT(*) || '/' || MAX(rowid) || '/' || IFNULL(MAX(expires_at), '') FROM leases
+        WHERE released_at IS NULL AND expires_at > %s),
+    (SELECT COUNT(*) || '/' || IFNULL(MAX(updated_at), '') || '/'
+            || IFNULL(MAX(last_verified_at), '') FROM claims),
+    (SELECT group_concat(test_status || ':' || n) FROM (
+        SELECT test_status, COUNT(*) AS n FROM claims GROUP BY test_status)),
+    (SELECT COUNT(*) || '/' || IFNULL(MAX(updated_at), '') FROM terminology)
+"""
 
 
-#: What the list shows of an item (rows are dicts: no model instance per row).
-LISTED_FIELDS = ("id", "phase_key", "title", "status_key", "owner", "item_type")
+def data_version() -> str:
+    """A short text that changes whenever what the progress pages show may have changed,
+    in one cheap query (indexes and row counts; no page rendering).
 
-
-def filtered_items(
-    *, status: str = "", owner: str = "", item_type: str = "", text: str = ""
-) -> QuerySet:
-    """Live items matching the filters (empty = any) as dicts of ``LISTED_FIELDS``, by phase
-    order, rank and id.
-
-    Phases sort by their terminology ``sort_order``; unknown phases (NULL) come first, as
-    in ``v_roadmap_progress``.
+    It is a fingerprint, not a log: a change that alters none of its parts and writes no
+    audit row (the services and the admin write one for every change; the `motus` tool
+    may not, e.g. when it renames an item or removes a dependency) shows at the next change
+    that does; the live pages also refresh once a minute whatever it says
+    (``roadmap.views.LIVE_MAX_AGE_SECONDS``).
     """
-    items = RoadmapItem.objects.live()
-    if status:
-        items = items.filter(status_key=status)
-    if owner:
-        items = items.filter(owner=owner)
-    if item_type:
-        items = items.filter(item_type=item_type)
-    if text:
-        items = items.filter(
-            Q(id__icontains=text) | Q(title__icontains=text) | Q(description__icontains=text)
+    (row,) = _fetch(_DATA_VERSION_SQL, [_now()])
+    return "|".join("" if part is None else str(part) for part in row)
+
+
+# -- roadmap list ---------------------------------------------------------------------------
+
+#: Rows per page of one phase's open items, and of its completed items.
+GROUP_PAGE_SIZE = 50
+
+#: Assignments that are still open (``roadmap_assignments.status``).
+OPEN_ASSIGNMENT_STATUSES = ("assigned", "active")
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """The roadmap list's filters; an empty value means any."""
+
+    text: str = ""
+    readiness: str = ""
+    phase: str = ""
+    status: str = ""
+    owner: str = ""
+    assignee: str = ""
+    item_type: str = ""
+
+    def where(self) -> tuple[str, list]:
+        """The SQL condition on ``roadmap_items i`` (live items; every filter but
+        readiness, which is computed) and its parameters."""
+        clauses, params = ["i.deleted_at IS NULL"], []
+        for column, value in (
+            ("phase_key", self.phase),
+            ("status_key", self.status),
+            ("owner", self.owner),
+            ("item_type", self.item_type),
+        ):
+            if value:
+                clauses.append(f"i.{column} = %s")
+                params.append(value)
+        if self.assignee:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM roadmap_assignments ra WHERE ra.item_id = i.id"
+                " AND ra.agent_id = %s AND ra.status IN ('assigned', 'active'))"
+            )
+            params.append(self.assignee)
+        if self.text:
+            like = "%" + _escape_like(self.text) + "%"
+            clauses.append(
+                "(i.id LIKE %s ESCAPE '\\' OR i.title LIKE %s ESCAPE '\\'"
+                " OR i.description LIKE %s ESCAPE '\\')"
+            )
+            params += [like, like, like]
+        return " AND ".join(clauses), params
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(filters: ListFilters, columns: str) -> tuple[str, list]:
+    """``WITH f AS MATERIALIZED (...)``, the live items that match ``filters``, with
+    ``columns`` and ``done``, and its parameters. Readiness is computed (once per item) only
+    when the filters ask for one; the pages compute it for the rows they show."""
+    where, params = filters.where()
+    if filters.readiness:
+        return (
+            f"WITH f AS MATERIALIZED (SELECT * FROM (SELECT {columns},"
+            f" i.status_key = 'completed' AS done, {READINESS_SQL} AS readiness"
+            f" FROM roadmap_items i WHERE {where}) WHERE readiness = %s)",
+            [_now(), *params, filters.readiness],
         )
-    phase_order = Terminology.objects.filter(
-        domain="roadmap_phase", internal_key=OuterRef("phase_key")
-    ).values("sort_order")[:1]
-    return items.order_by(
-        Subquery(phase_order).asc(), "phase_key", "rank", "sort_order", "id"
-    ).values(*LISTED_FIELDS)
+    return (
+        f"WITH f AS MATERIALIZED (SELECT {columns}, i.status_key = 'completed' AS done"
+        f" FROM roadmap_items i WHERE {where})",
+        params,
+    )
+
+
+@dataclass
+class GroupPage:
+    """One page of a phase's open or completed items."""
+
+    param: str  # the query parameter that selects it: page_<phase> or done_<phase>
+    number: int
+    count: int  # items on every page of this part of the phase
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // GROUP_PAGE_SIZE))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * GROUP_PAGE_SIZE
+
+
+@dataclass
+class ListedItem:
+    """One row of the roadmap list, display names resolved."""
+
+    id: str
+    title: str
+    status_key: str
+    status: str
+    owner: str | None
+    item_type: str
+    readiness: str | None  # a key of READINESS, or None
+    workers: list[dict] = field(default_factory=list)  # from item_workers()
+
+    @property
+    def readiness_label(self) -> str:
+        return READINESS_LABELS.get(self.readiness, "")
+
+
+@dataclass
+class PhaseGroup:
+    """A phase of the list: its open items and its completed ones, each paged on its own."""
+
+    key: str
+    name: str
+    open_page: GroupPage
+    done_page: GroupPage
+    items: list[ListedItem] = field(default_factory=list)
+    completed: list[ListedItem] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return self.open_page.count + self.done_page.count
+
+
+def _page_number(value, count: int) -> int:
+    """A 1-based page number from a query value, kept within 1..last (like
+    ``Paginator.get_page``)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 1
+    last = max(1, -(-count // GROUP_PAGE_SIZE))
+    return min(max(number, 1), last)
+
+
+def phase_groups(filters: ListFilters, pages) -> list[PhaseGroup]:
+    """The live items matching ``filters`` grouped by phase, in three queries whatever the
+    number of items or phases.
+
+    Phases come in their terminology order (unknown phases first, as in
+    ``v_roadmap_progress``), items by rank (NULL first), sort order and id. Each phase shows
+    one page of :data:`GROUP_PAGE_SIZE` open items (query parameter ``page_<phase key>``)
+    and one page of completed items (``done_<phase key>``); ``pages`` is the query
+    (``request.GET``) those numbers come from.
+    """
+    cte, params = _filtered(filters, "i.phase_key")
+    counts = _fetch(
+        f"{cte} SELECT f.phase_key, f.done, COUNT(*), MIN(t.sort_order), MIN(t.display_name)"
+        " FROM f LEFT JOIN terminology t"
+        " ON t.domain = 'roadmap_phase' AND t.internal_key = f.phase_key"
+        " GROUP BY f.phase_key, f.done",
+        params,
+    )
+    by_key: dict[str, PhaseGroup] = {}
+    order: dict[str, tuple] = {}
+    for phase_key, done, count, sort_order, name in counts:
+        group = by_key.get(phase_key)
+        if group is None:
+            group = by_key[phase_key] = PhaseGroup(
+                phase_key,
+                name or phase_key,
+                GroupPage(f"page_{phase_key}", 1, 0),
+                GroupPage(f"done_{phase_key}", 1, 0),
+            )
+            order[phase_key] = (sort_order is not None, sort_order or 0, phase_key)
+        part = group.done_page if done else group.open_page
+        part.count = count
+        part.number = _page_number(pages.get(part.param), count)
+    groups = sorted(by_key.values(), key=lambda g: order[g.key])
+    if groups:
+        _fill(groups, filters)
+    return groups
+
+
+def _fill(groups: list[PhaseGroup], filters: ListFilters) -> None:
+    """Load each group's page of open and of completed items, in one query, and who works
+    on the open ones in another."""
+    offsets = {}
+    for group in groups:
+        for done, part in ((0, group.open_page), (1, group.done_page)):
+            if part.offset:
+                offsets[(group.key, done)] = part.offset
+    offset_sql, offset_params = "0", []
+    if offsets:
+        cases = " ".join("WHEN phase_key = %s AND done = %s THEN %s" for _ in offsets)
+        offset_sql = f"CASE {cases} ELSE 0 END"
+        for (key, done), offset in offsets.items():
+            offset_params += [key, done, offset]
+    cte, params = _filtered(filters, "i.id, i.phase_key, i.rank, i.sort_order")
+    rows = _fetch(
+        f"{cte} SELECT i.id, i.phase_key, i.title, i.status_key, i.owner, i.item_type,"
+        f" {READINESS_SQL}, p.done FROM ("
+        f"  SELECT f.*, {offset_sql} AS skip,"
+        "   ROW_NUMBER() OVER (PARTITION BY f.phase_key, f.done"
+        "    ORDER BY f.rank, f.sort_order, f.id) AS n"
+        "  FROM f) p JOIN roadmap_items i ON i.id = p.id"
+        " WHERE p.n > p.skip AND p.n <= p.skip + %s ORDER BY p.phase_key, p.done, p.n",
+        [*params, _now(), *offset_params, GROUP_PAGE_SIZE],
+    )
+    names = display_names_by_domain("roadmap_status", "roadmap_item_type")
+    by_key = {group.key: group for group in groups}
+    open_items: list[ListedItem] = []
+    for item_id, phase_key, title, status_key, owner, item_type, value, done in rows:
+        listed = ListedItem(
+            id=item_id,
+            title=title,
+            status_key=status_key,
+            status=names["roadmap_status"].get(status_key) or status_key,
+            owner=owner,
+            item_type=names["roadmap_item_type"].get(item_type) or item_type,
+            readiness=value,
+        )
+        group = by_key[phase_key]
+        (group.completed if done else group.items).append(listed)
+        if not done:
+            open_items.append(listed)
+    workers = item_workers([listed.id for listed in open_items])
+    for listed in open_items:
+        listed.workers = workers.get(listed.id, [])
+
+
+def item_workers(item_ids: list[str]) -> dict[str, list[dict]]:
+    """Who works on each of ``item_ids`` now, in one query: ``{id: [{"who", "kind"}]}``
+    where ``kind`` is ``attempt`` (an active attempt), ``lease`` (an active exclusive
+    ``work_item`` lease of no attempt: a `motus` tool claim) or ``assigned`` (an open
+    assignment, with its ``role``), each person once, in that order of precedence."""
+    if not item_ids:
+        return {}
+    ids = json.dumps(item_ids)
+    rows = _fetch(
+        "SELECT work_id, worker_id, 'attempt', NULL, 0 FROM attempts"
+        " WHERE ended_at IS NULL AND work_id IN (SELECT value FROM json_each(%s))"
+        " UNION ALL"
+        " SELECT resource_id, worker_id, 'lease', NULL, 1 FROM leases"
+        " WHERE resource_type = 'work_item' AND mode = 'exclusive' AND released_at IS NULL"
+        " AND expires_at > %s AND resource_id IN (SELECT value FROM json_each(%s))"
+        " UNION ALL"
+        " SELECT item_id, agent_id, 'assigned', role, 2 FROM roadmap_assignments"
+        " WHERE status IN ('assigned', 'active') AND item_id IN (SELECT value FROM json_each(%s))"
+        " ORDER BY 1, 5, 2",
+        [ids, _now(), ids, ids],
+    )
+    workers: dict[str, list[dict]] = {}
+    for item_id, who, kind, role, _ in rows:
+        listed = workers.setdefault(item_id, [])
+        if all(worker["who"] != who for worker in listed):
+            listed.append({"who": who, "kind": kind, "role": role})
+    return workers
 
 
 def live_owners() -> list[str]:
@@ -170,96 +541,76 @@ def live_owners() -> list[str]:
     )
 
 
-def readiness(item_ids: list[str]) -> dict[str, str]:
-    """The badge of those of ``item_ids`` that have one, in one query: ``"review"`` (status
-    ``review``), else ``"blocked"`` (in ``v_blocked_items``), else ``"ready"`` (in
-    ``v_ready_items``, nobody holds it) or ``"held"`` (in ``v_ready_items``, but somebody
-    holds it: not ready for anybody else).
-
-    Ready and blocked are exclusive: ready means no unmet blocking dependency, blocked at
-    least one. Labels: :data:`READINESS_LABELS`.
-    """
-    if not item_ids:
-        return {}
-    marks = ", ".join(["%s"] * len(item_ids))
-    held = _HELD_SQL.format(item="r.id")
-    sql = (
-        f"SELECT r.id, CASE WHEN {held} THEN 'held' ELSE 'ready' END"
-        f" FROM v_ready_items r WHERE r.id IN ({marks})"
-        " UNION ALL"
-        f" SELECT b.id, 'blocked' FROM v_blocked_items b WHERE b.id IN ({marks})"
-        " UNION ALL"
-        f" SELECT i.id, 'review' FROM roadmap_items i WHERE i.id IN ({marks})"
-        " AND i.status_key = %s AND i.deleted_at IS NULL"
+def live_phases() -> list[tuple[str, str]]:
+    """(key, display name) of the terminology's phases in order, then of any other phase a
+    live item uses (under its key), for the phase filter."""
+    phases = list(
+        Terminology.objects.filter(domain="roadmap_phase")
+        .order_by("sort_order", "id")
+        .values_list("internal_key", "display_name")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_now(), *item_ids, *item_ids, *item_ids, REVIEW_STATUS])
-        rows = cursor.fetchall()
-    badges: dict[str, str] = {}
-    for item_id, badge in rows:
-        if badge == "review" or item_id not in badges:  # review wins over blocked
-            badges[item_id] = badge
-    return badges
+    known = {key for key, _ in phases}
+    used = (
+        RoadmapItem.objects.live()
+        .order_by("phase_key")
+        .values_list("phase_key", flat=True)
+        .distinct()
+    )
+    return phases + [(key, key) for key in used if key not in known]
+
+
+def open_assignees() -> list[str]:
+    """Whoever has an open (assigned or active) assignment on a live item."""
+    return list(
+        RoadmapAssignment.objects.filter(
+            status__in=OPEN_ASSIGNMENT_STATUSES, item__deleted_at__isnull=True
+        )
+        .order_by("agent_id")
+        .values_list("agent_id", flat=True)
+        .distinct()
+    )
+
+
+# -- item page ------------------------------------------------------------------------------
+
+
+#: ``roadmap_dependencies.dependency_type`` → its label.
+DEPENDENCY_TYPES = dict(RoadmapDependency._meta.get_field("dependency_type").choices)
 
 
 @dataclass(frozen=True)
-class ListedItem:
-    """One row of the roadmap list, display names and readiness resolved."""
+class Edge:
+    """A dependency as the item page shows it: its type and the item at the other end."""
 
-    id: str
+    kind: str  # ``dependency_type``
+    other_id: str
     title: str
     status_key: str
-    status: str
-    owner: str | None
-    item_type: str
-    readiness: str | None  # a key of READINESS_LABELS, or None
+    deleted: bool
 
     @property
-    def readiness_label(self) -> str:
-        return READINESS_LABELS.get(self.readiness, "")
+    def kind_label(self) -> str:
+        return DEPENDENCY_TYPES.get(self.kind, self.kind)
 
 
-@dataclass(frozen=True)
-class PhaseGroup:
-    key: str
-    name: str
-    items: list[ListedItem]
-
-
-def phase_groups(rows: list[dict]) -> list[PhaseGroup]:
-    """Rows of ``filtered_items`` (in phase order) grouped by phase, in two queries."""
-    badges = readiness([row["id"] for row in rows])
-    names = display_names_by_domain("roadmap_phase", "roadmap_status", "roadmap_item_type")
-    groups: list[PhaseGroup] = []
-    for row in rows:
-        phase_key, status_key, item_type = row["phase_key"], row["status_key"], row["item_type"]
-        if not groups or groups[-1].key != phase_key:
-            phase_name = names["roadmap_phase"].get(phase_key) or phase_key
-            groups.append(PhaseGroup(phase_key, phase_name, []))
-        groups[-1].items.append(
-            ListedItem(
-                id=row["id"],
-                title=row["title"],
-                status_key=status_key,
-                status=names["roadmap_status"].get(status_key) or status_key,
-                owner=row["owner"],
-                item_type=names["roadmap_item_type"].get(item_type) or item_type,
-                readiness=badges.get(row["id"]),
-            )
-        )
-    return groups
-
-
-def dependencies_of(item: RoadmapItem) -> list[RoadmapDependency]:
-    """What the item depends on (every type), with the target items loaded."""
-    return list(
-        item.dependencies.select_related("depends_on").order_by("dependency_type", "depends_on_id")
+def edges_of(item_id: str) -> tuple[list[Edge], list[Edge]]:
+    """What the item depends on and what depends on it (every type, deleted items
+    included), each by type and id, in one query."""
+    rows = _fetch(
+        "SELECT 0, d.dependency_type, t.id, t.title, t.status_key, t.deleted_at IS NOT NULL"
+        " FROM roadmap_dependencies d JOIN roadmap_items t ON t.id = d.depends_on_id"
+        " WHERE d.item_id = %s"
+        " UNION ALL"
+        " SELECT 1, d.dependency_type, t.id, t.title, t.status_key, t.deleted_at IS NOT NULL"
+        " FROM roadmap_dependencies d JOIN roadmap_items t ON t.id = d.item_id"
+        " WHERE d.depends_on_id = %s"
+        " ORDER BY 1, 2, 3",
+        [item_id, item_id],
     )
-
-
-def dependents_of(item: RoadmapItem) -> list[RoadmapDependency]:
-    """The items that depend on this one (every type)."""
-    return list(item.dependents.select_related("item").order_by("dependency_type", "item_id"))
+    edges: tuple[list[Edge], list[Edge]] = ([], [])
+    for direction, kind, other_id, title, status_key, deleted in rows:
+        edges[direction].append(Edge(kind, other_id, title, status_key, bool(deleted)))
+    return edges
 
 
 def assignments_of(item: RoadmapItem) -> list[RoadmapAssignment]:

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test.utils import override_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from kernel import services
@@ -24,10 +25,12 @@ from roadmap.models import (
 )
 from system import policy
 from system.fields import utc_now
+from system.identity import Actor
 from system.models import AuditLog
 from tests.page_support import (
     PAGES,
     T0,
+    demo_user,
     depend,
     item,
     many_items,
@@ -90,17 +93,23 @@ def test_pages_are_well_formed_html_with_a_title_one_h1_and_labelled_fields(read
         if tag in {"input", "select"} and attrs.get("type") != "hidden"
     ]
     assert set(fields) <= labels
-    # No script, no CDN: only our own stylesheet.
-    assert "<script" not in html
-    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) == ["/static/pages/site.css"]
+    # No CDN, no inline script: our own stylesheets, and on the live pages our own script.
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert sheets[0] == "/static/pages/site.css"
+    assert all(sheet.startswith("/static/") for sheet in sheets)
+    scripts = re.findall(r'<script src="([^"]+)" defer></script>', html)
+    assert html.count("<script") == len(scripts)
+    assert all(script.startswith("/static/") for script in scripts)
+    assert ("/static/pages/live.js" in scripts) == (url in LIVE_PAGES)
 
 
+LIVE_PAGES = ["/", "/roadmap/", "/roadmap/R1/"]
 PASSWORD = "a-long-password-1"
 READ_PAGES = ["/", "/roadmap/", "/roadmap/R1/", "/programs/"]
 
 
 def assert_plain_page(html: str) -> None:
-    """Our own look: the base template's stylesheet, one h1, no script."""
+    """Our own look: the base template's stylesheet, one h1, no script (not a live page)."""
     assert html.startswith("<!doctype html>")
     assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) == ["/static/pages/site.css"]
     assert html.count("<h1") == 1
@@ -247,17 +256,17 @@ def test_overview_shows_the_progress_counts_of_v_roadmap_progress(reader):
     response = reader.get("/")
     assert response.status_code == 200
     rows = raw(
-        "SELECT phase_key, phase, total_items, completed, in_progress, blocked, "
-        "pct_complete FROM v_roadmap_progress"
+        "SELECT phase_key, phase, total_items, completed, pct_complete FROM v_roadmap_progress"
     )
     assert [r[0] for r in rows] == ["phase_a", "phase_b"]
-    for phase_key, phase, total, completed, in_progress, blocked, pct in rows:
+    for phase_key, phase, total, completed, pct in rows:
         shown = text(response, f"phase-{phase_key}")
-        assert shown == (
-            f"{phase} {pct}% {completed} of {total} completed ({pct}%) · "
-            f"{in_progress} in progress · 0 in review · {blocked} with status blocked"
-        )
+        assert shown.startswith(f"{phase} {pct}% {completed} of {total} completed ({pct}%)")
     assert text(response, "phase-phase_a").startswith("Phase A 6.3%")
+    # Its open items by readiness: 2 in progress, 12 pending (ready), 1 status blocked with
+    # nothing in its way has no readiness; phase_b has nothing open.
+    assert text(response, "phase-phase_a").endswith("12 ready to start 2 being worked on")
+    assert text(response, "phase-phase_b").endswith("Nothing open.")
     assert '<progress max="16" value="1"' in response.content.decode()
     # Phases in terminology order, and no row for a phase with only deleted items.
     html = response.content.decode()
@@ -288,6 +297,7 @@ def test_overview_totals_match_the_readiness_views(reader):
     assert text(response, "total-ready") == str(ready)
     assert text(response, "total-blocked") == str(blocked)
     assert text(response, "total-in-progress") == str(in_progress)
+    assert text(response, "total-link-blocked") == f"{blocked} Waiting on prerequisites"
 
 
 def test_overview_shows_deploy_readiness_with_the_blocking_claims(reader):
@@ -381,7 +391,7 @@ def test_roadmap_groups_items_by_phase_in_terminology_order(reader):
     assert groups == ["mystery_phase", "phase_a", "phase_b"]
     assert text(response, "group-phase_b-heading") == "Phase B"
     assert text(response, "group-mystery_phase-heading") == "mystery_phase"
-    assert text(response, "result-count") == "4 items"
+    assert text(response, "result-count") == "4 items in 3 phases"
 
 
 def test_roadmap_badges_follow_the_readiness_views(reader):
@@ -396,7 +406,7 @@ def test_roadmap_badges_follow_the_readiness_views(reader):
 
     def badge(item_id):
         row = re.search(rf'<tr data-item="{item_id}">(.*?)</tr>', html, re.S).group(1)
-        found = re.search(r'class="badge (\w+)"', row)
+        found = re.search(r'class="readiness readiness-(\w+)"', row)
         return found.group(1) if found else None
 
     ready = {r[0] for r in raw("SELECT id FROM v_ready_items")}
@@ -443,25 +453,58 @@ def test_roadmap_filter_form_offers_terminology_choices_with_labels(reader):
     assert '<label for="id_q">Text</label>' in html
 
 
-def test_roadmap_pages_by_one_hundred_and_keeps_the_filters(reader):
+def open_items(prefix, count, phase, **fields):
+    """``count`` pending items in ``phase`` (inserted deferred, then opened: the phase
+    limit's trigger checks only inserts), ranked in order."""
     RoadmapItem.objects.bulk_create(
         RoadmapItem(
-            id=f"P{i:03d}",
-            phase_key="phase_c",
-            title=f"Paged {i}",
-            owner="ann",
-            status_key="completed",
+            id=f"{prefix}{i:03d}",
+            phase_key=phase,
+            title=f"Open {i}",
+            status_key="deferred",
             rank=float(i),
+            **fields,
         )
-        for i in range(150)
+        for i in range(count)
     )
+    RoadmapItem.objects.filter(id__startswith=prefix).update(status_key="pending")
+
+
+def test_roadmap_pages_each_phase_on_its_own_and_keeps_the_filters(reader):
+    RoadmapItem.objects.bulk_create(
+        RoadmapItem(
+            id=f"D{i:03d}", phase_key="phase_c", title="Done", status_key="completed", rank=i
+        )
+        for i in range(55)
+    )
+    open_items("C", 60, "phase_c", owner="ann")
+    item("A1", owner="ann")
+    item("A2", owner="bob")
+
     first = reader.get("/roadmap/", {"owner": "ann"})
-    assert rows_of(first) == [f"P{i:03d}" for i in range(100)]
-    assert text(first, "result-count") == "150 items"
-    assert 'href="?owner=ann&amp;page=2"' in first.content.decode()
-    second = reader.get("/roadmap/", {"owner": "ann", "page": 2})
-    assert rows_of(second) == [f"P{i:03d}" for i in range(100, 150)]
-    assert reader.get("/roadmap/", {"page": "99"}).status_code == 200  # last page instead
+    assert text(first, "result-count") == "61 items in 2 phases"
+    assert text(first, "group-phase_c-counts") == "60 open · 0 completed"
+    assert rows_of(first) == ["A1"] + [f"C{i:03d}" for i in range(50)]  # phases stay whole
+    html = first.content.decode()
+    assert 'href="?owner=ann&amp;page_phase_c=2#group-phase_c"' in html
+    assert "Page 1 of 2 (60 open items)" in text(first, "group-phase_c")
+
+    second = reader.get("/roadmap/", {"owner": "ann", "page_phase_c": 2})
+    assert rows_of(second) == ["A1"] + [f"C{i:03d}" for i in range(50, 60)]
+    assert 'href="?owner=ann&amp;page_phase_c=1#group-phase_c"' in second.content.decode()
+    # Past the last page: the last page, as for the other lists; nonsense: the first.
+    assert rows_of(reader.get("/roadmap/", {"owner": "ann", "page_phase_c": 9})) == rows_of(second)
+    assert rows_of(reader.get("/roadmap/", {"owner": "ann", "page_phase_c": "x"})) == rows_of(first)
+
+    # Completed items fold away under each phase, paged on their own.
+    everything = reader.get("/roadmap/", {"page_phase_c": 2})
+    completed = parse(everything).texts["completed-phase_c"]
+    assert "Completed items (55)" in completed and "D049" in completed and "D050" not in completed
+    assert '<details class="completed" id="completed-phase_c">' in everything.content.decode()
+    done_2 = reader.get("/roadmap/", {"page_phase_c": 2, "done_phase_c": 2})
+    assert '<details class="completed" id="completed-phase_c" open>' in done_2.content.decode()
+    assert rows_of(done_2)[-5:] == [f"D{i:03d}" for i in range(50, 55)]
+    assert "C050" in rows_of(done_2)  # the open items' page is kept
 
 
 def test_roadmap_query_count_is_flat_in_the_number_of_items(reader):
@@ -469,7 +512,7 @@ def test_roadmap_query_count_is_flat_in_the_number_of_items(reader):
     small = query_count(reader, "/roadmap/")
     many_items(200, prefix="L")
     assert query_count(reader, "/roadmap/") == small
-    assert query_count(reader, "/roadmap/?page=2&q=L0") == small
+    assert query_count(reader, "/roadmap/?done_phase_c=2&q=L0") == small
 
 
 # -- item page -----------------------------------------------------------------------------
@@ -512,7 +555,7 @@ def test_item_page_shows_dependencies_dependents_and_readiness(reader):
     assert "(deleted)" in text(response, "dependencies")
     assert "Completed" in text(response, "dependencies")
     assert "UI User interface" in text(response, "dependents")
-    assert "Blocked" in text(response, "item-summary")
+    assert "Waiting on prerequisites" in text(response, "item-summary")
     assert "ann" in text(response, "item-summary")
 
 
@@ -707,9 +750,9 @@ def test_item_page_query_count_is_flat_in_the_amount_of_related_data(reader):
 
 
 def badge_of(html: str, item_id: str) -> tuple[str, str] | None:
-    """The (class, text) of the readiness badge in the item's row of /roadmap/."""
+    """The (readiness, text) of the readiness badge in the item's row of /roadmap/."""
     row = re.search(rf'<tr data-item="{re.escape(item_id)}">(.*?)</tr>', html, re.S).group(1)
-    found = re.search(r'<span class="badge (\w+)">([^<]*)</span>', row)
+    found = re.search(r'<span class="readiness readiness-(\w+)">([^<]*)</span>', row)
     return (found.group(1), found.group(2)) if found else None
 
 
@@ -730,23 +773,24 @@ def test_items_in_review_have_their_own_badge_and_count(reader):
 
     html = reader.get("/roadmap/").content.decode()
     for item_id in ["REV", "REV-B", "REV-WAIT"]:
-        assert badge_of(html, item_id) == ("review", "In review")
-    assert badge_of(html, "OPEN") == ("ready", "Ready")
+        assert badge_of(html, item_id) == ("review", "Awaiting review")
+    assert badge_of(html, "OPEN") == ("ready", "Ready to start")
     assert badge_of(html, "DONE") is None
     assert '<span class="status status-review">In Review</span>' in html
     assert '<option value="review">In Review</option>' in html
     assert rows_of(reader.get("/roadmap/", {"status": "review"})) == ["REV", "REV-B", "REV-WAIT"]
 
     page = reader.get("/roadmap/REV/")
-    assert text(page, "readiness-badge") == "In review"
+    assert text(page, "readiness-badge") == "Awaiting review"
+    assert text(page, "status-badge") == "In Review"
     assert "In Review" in text(page, "item-summary")
     assert "waiting for a reviewer" in text(page, "review-waiting")
     assert "No review decision yet." in text(page, "review")
 
     overview = reader.get("/")
     assert text(overview, "total-in-review") == "3"
-    assert " 1 in review " in f" {text(overview, 'phase-phase_a')} "
-    assert " 2 in review " in f" {text(overview, 'phase-phase_b')} "
+    assert " 1 awaiting review" in f" {text(overview, 'phase-phase_a')} "
+    assert " 2 awaiting review" in f" {text(overview, 'phase-phase_b')} "
 
 
 def test_item_page_shows_review_decisions_and_the_reasons_of_a_rejection(reader):
@@ -873,17 +917,24 @@ def test_held_items_are_not_ready_on_the_pages_as_in_the_api(reader):
 
     html = reader.get("/roadmap/").content.decode()
     for item_id in ready:
-        assert badge_of(html, item_id) == ("ready", "Ready"), item_id
+        assert badge_of(html, item_id) == ("ready", "Ready to start"), item_id
     for item_id in held:
         assert badge_of(html, item_id) == ("held", "Claimed"), item_id
     assert text(reader.get("/"), "total-ready") == str(len(ready))
+    assert text(reader.get("/"), "total-held") == str(len(held))
 
     tool = reader.get("/roadmap/TOOL/")
     assert text(tool, "readiness-badge") == "Claimed"
-    assert text(tool, "held-by").startswith("by user:ann (lease until ")
+    assert text(tool, "status-banner-heading") == "Claimed by user:ann"
+    assert re.fullmatch(
+        r"user:ann — a claim without an attempt \(the motus tool\) · lease until [-\d: ]+",
+        text(tool, "holders"),
+    )
     attempt = reader.get("/roadmap/ATTEMPT/")
-    assert text(attempt, "held-by") == "by agent:al (active attempt)"
-    assert text(reader.get("/roadmap/FREE/"), "readiness-badge") == "Ready"
+    assert text(attempt, "holders") == (
+        "agent:al — attempt AT-1 since 2026-01-01 09:00:00 · no lease"
+    )
+    assert text(reader.get("/roadmap/FREE/"), "readiness-badge") == "Ready to start"
 
 
 def test_held_and_review_badges_keep_the_query_counts_flat(reader):
@@ -915,4 +966,490 @@ def test_held_and_review_badges_keep_the_query_counts_flat(reader):
     small = [query_count(reader, url) for url in ["/", "/roadmap/"]]
     build("L", 120)
     assert [query_count(reader, url) for url in ["/", "/roadmap/"]] == small
-    assert query_count(reader, "/roadmap/?page=2") == small[1]
+    assert query_count(reader, "/roadmap/?page_L-phase-1=2") == small[1]
+
+
+# -- readiness: one value, the same on badges, filters and counts --------------------------
+
+
+def readiness_world() -> dict[str, str]:
+    """One item per readiness (and some with none); returns id → expected readiness."""
+    item("DONE", status="completed")
+    item("OPEN")  # pending, nothing in its way
+    item("WAIT")  # a blocking prerequisite unfinished
+    depend("WAIT", "OPEN")
+    item("GONE-PRE", deleted_at=T0)  # deleted, unfinished: still blocks
+    item("WAIT-GONE", phase="phase_b")
+    depend("WAIT-GONE", "GONE-PRE")
+    item("SOFT", phase="phase_b")  # a soft dependency never blocks
+    depend("SOFT", "OPEN", "soft")
+    item("BUSY", phase="phase_b", status="in_progress")
+    item("REV", phase="phase_b", status="review")
+    item("STUCK", phase="phase_b", status="blocked")
+    Blocker.objects.create(
+        id="BL-OPEN", work_id="STUCK", reason_code="missing_info", title="?", created_by="a"
+    )
+    item("STUCK-WAIT", phase="phase_b")  # an open blocker wins over a prerequisite
+    depend("STUCK-WAIT", "OPEN")
+    Blocker.objects.create(
+        id="BL-2", work_id="STUCK-WAIT", reason_code="other", title="?", created_by="a"
+    )
+    item("FIXED", phase="phase_c")  # its blocker is resolved: ready again
+    Blocker.objects.create(
+        id="BL-DONE",
+        work_id="FIXED",
+        reason_code="other",
+        title="?",
+        created_by="a",
+        resolved_at=T0,
+        resolved_by="b",
+        resolution="done",
+    )
+    item("HELD", phase="phase_c")
+    Attempt.objects.create(
+        id="AT-H", work_id="HELD", worker_id="agent:al", worker_type="agent", started_at=T0
+    )
+    item("MARKED", phase="phase_c", status="blocked")  # status only: no readiness
+    item("LATER", phase="phase_c", status="deferred")
+    return {
+        "OPEN": "ready",
+        "SOFT": "ready",
+        "FIXED": "ready",
+        "WAIT": "blocked",
+        "WAIT-GONE": "blocked",
+        "BUSY": "in_progress",
+        "REV": "review",
+        "STUCK": "blocker",
+        "STUCK-WAIT": "blocker",
+        "HELD": "held",
+    }
+
+
+def test_readiness_is_one_value_per_item_consistent_with_the_views(reader):
+    from roadmap import pages_queries
+
+    expected = readiness_world()
+    all_ids = [r[0] for r in raw("SELECT id FROM roadmap_items WHERE deleted_at IS NULL")]
+    assert pages_queries.readiness(all_ids) == expected
+    # The views' sets, less the items an earlier rule claims.
+    ready_view = {r[0] for r in raw("SELECT id FROM v_ready_items")}
+    blocked_view = {r[0] for r in raw("SELECT id FROM v_blocked_items")}
+    with_blockers = {r[0] for r in raw("SELECT work_id FROM blockers WHERE resolved_at IS NULL")}
+    by_value = {
+        value: {i for i, v in expected.items() if v == value} for value in expected.values()
+    }
+    assert by_value["ready"] | by_value["held"] == ready_view - with_blockers
+    assert by_value["blocked"] == blocked_view - with_blockers - {"BUSY", "REV"}
+    assert by_value["blocker"] == with_blockers
+    api_ready = set(
+        services.unheld(VReadyItems.objects.all())
+        .exclude(services.open_blockers_exist())
+        .values_list("id", flat=True)
+    )
+    assert by_value["ready"] == api_ready  # what an agent may claim now
+
+    # The list's readiness filter, the badges and the overview's counts say the same.
+    overview = reader.get("/")
+    for value, ids in by_value.items():
+        response = reader.get("/roadmap/", {"readiness": value})
+        assert set(rows_of(response)) == ids, value
+        html = response.content.decode()
+        assert all(badge_of(html, i)[0] == value for i in ids)
+        slug = pages_queries.READINESS[value].slug
+        assert text(overview, f"total-{slug}") == str(len(ids))
+
+
+def test_status_and_readiness_badges_differ_in_words_and_look(reader):
+    readiness_world()
+    html = reader.get("/roadmap/").content.decode()
+    # STUCK: status Blocked (a square status tag), readiness Open blocker (a round tag).
+    row = re.search(r'<tr data-item="STUCK">(.*?)</tr>', html, re.S).group(1)
+    assert '<span class="status status-blocked">Blocked</span>' in row
+    assert '<span class="readiness readiness-blocker">Open blocker</span>' in row
+    # WAIT: waiting on prerequisites is never called "Blocked".
+    row = re.search(r'<tr data-item="WAIT">(.*?)</tr>', html, re.S).group(1)
+    assert '<span class="readiness readiness-blocked">Waiting on prerequisites</span>' in row
+    legend = text(reader.get("/roadmap/"), "legend")
+    assert "Status (a square tag)" in legend and "Readiness (a round tag)" in legend
+    assert "Open blocker Someone raised a blocker" in legend
+    page = reader.get("/roadmap/STUCK/")
+    assert text(page, "status-badge") == "Blocked"
+    assert text(page, "readiness-badge") == "Open blocker"
+    assert 'title="Someone raised a blocker that nobody has resolved yet."' in page.content.decode()
+    css = b"".join(reader.get("/static/pages/site.css").streaming_content).decode()
+    assert re.search(r"\.readiness \{[^}]*border-radius: 999px", css)  # round
+    assert re.search(r"\.badge, \.status \{[^}]*border-radius: 0\.15rem", css)  # square
+
+
+# -- roadmap list: more filters, working on it ---------------------------------------------
+
+
+def test_roadmap_filters_by_phase_assignee_and_readiness_together(reader):
+    item("A1", title="Parser")
+    item("A2", title="Lexer")
+    item("B1", phase="phase_b", title="Parser docs")
+    item("B2", phase="phase_b", status="in_progress")
+    for item_id, who, status in [
+        ("A1", "agent:ann", "assigned"),
+        ("B1", "agent:ann", "active"),
+        ("B2", "agent:ann", "dropped"),  # not open: not listed for ann
+        ("A2", "agent:bob", "completed"),
+    ]:
+        RoadmapAssignment.objects.create(item_id=item_id, agent_id=who, status=status)
+
+    def shown(**params):
+        response = reader.get("/roadmap/", params)
+        assert response.status_code == 200
+        assert "ignored-filters" not in parse(response).texts
+        return rows_of(response)
+
+    assert shown(phase="phase_b") == ["B1", "B2"]
+    assert shown(assignee="agent:ann") == ["A1", "B1"]
+    assert shown(assignee="agent:ann", phase="phase_b") == ["B1"]
+    assert shown(readiness="ready", q="parser") == ["A1", "B1"]
+    assert shown(readiness="in_progress", phase="phase_b") == ["B2"]
+    html = reader.get("/roadmap/").content.decode()
+    assert '<option value="agent:ann">agent:ann</option>' in html
+    assert '<option value="agent:bob">' not in html  # only open assignments
+    assert '<option value="phase_b">Phase B</option>' in html
+    assert '<option value="blocked">Waiting on prerequisites</option>' in html
+    assert '<label for="id_assignee">Assigned to</label>' in html
+
+
+def test_unknown_filter_values_are_named_and_ignored_not_a_500(reader):
+    item("A1")
+    item("B1", phase="phase_b")
+    response = reader.get(
+        "/roadmap/", {"readiness": "sleepy", "phase": "phase_zz", "assignee": "nobody", "q": "1"}
+    )
+    assert response.status_code == 200
+    assert rows_of(response) == ["A1", "B1"]  # only the text filter applied
+    ignored = text(response, "ignored-filters")
+    for label, value in [("Readiness", "sleepy"), ("Phase", "phase_zz"), ("Assigned to", "nobody")]:
+        assert f"{label}: Select a valid choice. {value} is not one of the available" in ignored
+    assert ignored.count("This filter was not applied.") == 3
+    assert reader.get("/roadmap/", {"q": "x" * 201}).status_code == 200
+
+
+def test_working_on_it_column_names_who_holds_each_item(reader):
+    for item_id in ["FREE", "CLAIMED", "TOOL", "ASSIGNED", "BOTH"]:
+        item(item_id)
+    Attempt.objects.create(
+        id="AT-1", work_id="CLAIMED", worker_id="agent:al", worker_type="agent", started_at=T0
+    )
+    lease("L-TOOL", "TOOL", worker_id="user:ann")
+    RoadmapAssignment.objects.create(item_id="ASSIGNED", agent_id="agent:cy", role="reviewer")
+    Attempt.objects.create(
+        id="AT-2", work_id="BOTH", worker_id="agent:al", worker_type="agent", started_at=T0
+    )
+    lease("L-BOTH", "BOTH", worker_id="agent:al", attempt_id="AT-2")
+    RoadmapAssignment.objects.create(item_id="BOTH", agent_id="agent:al", status="active")
+
+    html = reader.get("/roadmap/").content.decode()
+
+    def working(item_id):
+        row = re.search(rf'<tr data-item="{item_id}">(.*?)</tr>', html, re.S).group(1)
+        cell = re.search(r'<td class="workers">(.*?)</td>', row, re.S).group(1)
+        return re.sub(r"<[^>]+>", "", cell)
+
+    assert working("FREE") == ""
+    assert working("CLAIMED") == "agent:al"
+    assert working("TOOL") == "user:ann (claim)"
+    assert working("ASSIGNED") == "assigned: agent:cy"
+    assert working("BOTH") == "agent:al"  # once, as the attempt's worker
+    assert '<th scope="col">Working on it</th>' in html
+
+
+def test_list_query_count_is_flat_with_every_filter_and_the_fragment(reader):
+    urls = [
+        "/roadmap/?readiness=ready",
+        "/roadmap/?readiness=blocked&phase=phase_c",
+        "/roadmap/?assignee=agent:x&status=pending",
+        "/roadmap/?live=1",
+        "/?live=1",
+    ]
+
+    def build(prefix, count):
+        open_items(f"{prefix}O", count, "phase_b")
+        many_items(count, prefix=prefix)
+        RoadmapAssignment.objects.bulk_create(
+            RoadmapAssignment(item_id=f"{prefix}O{i:03d}", agent_id="agent:x") for i in range(count)
+        )
+        Attempt.objects.bulk_create(
+            Attempt(
+                id=f"{prefix}AT{i}",
+                work_id=f"{prefix}O{i:03d}",
+                worker_id="w",
+                worker_type="agent",
+                started_at=T0,
+            )
+            for i in range(0, count, 2)
+        )
+
+    build("S", 4)
+    small = [query_count(reader, url) for url in urls]
+    build("L", 45)
+    assert [query_count(reader, url) for url in urls] == small
+
+
+# -- overview links ------------------------------------------------------------------------
+
+
+def test_every_overview_count_opens_the_list_with_that_many_items(reader):
+    readiness_world()
+    overview = reader.get("/")
+    html = overview.content.decode()
+    totals = re.findall(
+        r'<a href="(/roadmap/\?readiness=\w+)" id="total-link-[\w-]+">\s*'
+        r'<span class="count" id="total-[\w-]+">(\d+)</span>',
+        html,
+    )
+    assert len(totals) == 6
+    chips = re.findall(r'<a href="(/roadmap/\?phase=\w+&amp;readiness=\w+)"[^>]*>(\d+) ', html)
+    assert len(chips) == 9  # phase_a: ready, blocked; phase_b: 5 kinds; phase_c: ready, held
+    for href, count in totals + chips:
+        listed = reader.get(href.replace("&amp;", "&"))
+        assert len(rows_of(listed)) == int(count), href
+    # Each phase's name (and, through it, its whole card and bar) opens its list, and its
+    # completed count the list of its completed items.
+    assert '<a class="phase-link" href="/roadmap/?phase=phase_b">Phase B</a>' in html
+    assert 'href="/roadmap/?phase=phase_a&amp;status=completed"' in html
+
+
+def test_empty_progress_bars_look_empty(reader):
+    css = b"".join(reader.get("/static/pages/site.css").streaming_content).decode()
+    # A light track and a green fill, set for every engine (no dark default track).
+    assert "progress::-webkit-progress-bar { background: #f3f4f6; }" in css
+    assert "progress::-webkit-progress-value { background: #16a34a; }" in css
+    assert "progress::-moz-progress-bar { background: #16a34a; }" in css
+
+
+# -- item page: the status banner ----------------------------------------------------------
+
+
+def test_banner_says_why_an_item_is_blocked_with_the_blockers_needs(reader):
+    item("PRE", title="Staging environment")
+    item("R1", status="blocked", title="Payments")
+    depend("R1", "PRE")
+    Attempt.objects.create(
+        id="AT-1",
+        work_id="R1",
+        worker_id="agent:ada",
+        worker_type="agent",
+        started_at=T0,
+        ended_at=T0 + dt.timedelta(hours=1),
+        outcome="blocked",
+    )
+    Blocker.objects.create(
+        id="BL-1",
+        work_id="R1",
+        attempt_id="AT-1",
+        reason_code="missing_credential",
+        title="Need staging credentials",
+        description="The sandbox refuses us.",
+        needs="Credentials for the payments sandbox (ask ops).",
+        created_by="agent:ada",
+        created_at=T0 + dt.timedelta(minutes=30),
+    )
+    Blocker.objects.create(  # resolved: not in the banner
+        id="BL-0",
+        work_id="R1",
+        reason_code="other",
+        title="Old trouble",
+        created_by="agent:ada",
+        created_at=T0,
+        resolved_at=T0 + dt.timedelta(minutes=1),
+        resolved_by="user:lead",
+        resolution="fixed",
+    )
+    response = reader.get("/roadmap/R1/")
+    html = response.content.decode()
+    assert html.index('id="status-banner"') < html.index('id="item-summary"')
+    assert text(response, "status-banner-heading") == "Blocked: 1 open blocker"
+    assert text(response, "open-blockers") == (
+        "Need staging credentials Missing credential The sandbox refuses us. "
+        "Needs: Credentials for the payments sandbox (ask ops). "
+        "Raised by agent:ada on 2026-01-01 09:30:00 during attempt AT-1 · BL-1"
+    )
+    assert 'href="#attempt-at-1"' in text_html(html, "open-blockers")
+    assert "Old trouble" not in text(response, "status-banner")
+    # Its prerequisite too, linked, even though the blocker wins the readiness.
+    assert text(response, "unfinished-prerequisites") == "PRE Staging environment Pending"
+    assert 'href="/roadmap/PRE/"' in text_html(html, "unfinished-prerequisites")
+
+
+def text_html(html: str, element_id: str) -> str:
+    """The HTML from the element with this id to the end of its list."""
+    start = html.index(f'id="{element_id}"')
+    return html[start : html.index("</ul>", start)]
+
+
+def test_banner_lists_unfinished_prerequisites_deleted_ones_included(reader):
+    item("P1", title="First")
+    item("P2", status="in_progress", title="Second")
+    item("P3", title="Deleted one", deleted_at=T0)
+    item("DONE", status="completed")
+    item("DEEP")
+    depend("P1", "DEEP")
+    item("R1")
+    for target in ["P1", "P2", "P3", "DONE"]:
+        depend("R1", target)
+    depend("R1", "DEEP", "soft")
+    response = reader.get("/roadmap/R1/")
+    assert text(response, "status-banner-heading") == "Waiting on 3 unfinished prerequisites"
+    assert text(response, "unfinished-prerequisites") == (
+        "P1 First Pending P2 Second In Progress P3 Deleted one Pending (deleted, still blocks)"
+    )
+    assert "and 1 more further down the chain" in text(response, "status-banner")  # DEEP
+
+
+def test_banner_names_the_holder_with_attempt_and_lease_expiry(reader):
+    item("R1", status="in_progress")
+    Attempt.objects.create(
+        id="AT-9", work_id="R1", worker_id="agent:bo", worker_type="agent", started_at=T0
+    )
+    expires = utc_now().replace(microsecond=0) + dt.timedelta(minutes=9)
+    lease("L-9", "R1", worker_id="agent:bo", attempt_id="AT-9", expires_at=expires)
+    response = reader.get("/roadmap/R1/")
+    assert text(response, "status-banner-heading") == "Being worked on by agent:bo"
+    assert text(response, "holders") == (
+        f"agent:bo — attempt AT-9 since 2026-01-01 09:00:00 · lease until "
+        f"{expires:%Y-%m-%d %H:%M:%S}"
+    )
+    Lease.objects.filter(id="L-9").update(expires_at=utc_now() - dt.timedelta(minutes=1))
+    assert "lease expired" in text(reader.get("/roadmap/R1/"), "holders")
+
+
+def test_banner_says_who_reviews_and_points_at_the_last_rejection(reader):
+    item("R1", status="review")
+    RoadmapAssignment.objects.create(item_id="R1", agent_id="agent:rita", role="reviewer")
+    response = reader.get("/roadmap/R1/")
+    assert text(response, "status-banner-heading") == "Awaiting review by agent:rita"
+    assert text(response, "review-pending") == (
+        "Done by its implementer; waiting for agent:rita to pass or reject it."
+    )
+    item("R2")
+    review_decision("DEC-1", "R2", "review_rejected", T0, rationale="Add tests")
+    response = reader.get("/roadmap/R2/")
+    assert text(response, "status-banner-heading") == "Ready to start: anyone may claim it"
+    assert "The last review sent the work back: its reasons." in text(response, "status-banner")
+    assert "Add tests" in text(response, "review-rejected")
+
+
+def test_edit_in_admin_link_only_for_those_who_may_edit_items(client, django_user_model):
+    item("R1")
+    url = reverse("admin:roadmap_roadmapitem_change", args=["R1"])
+
+    def page_as(username, role=None, *, staff=False, superuser=False):
+        user = django_user_model.objects.create_user(username, is_staff=staff)
+        user.is_superuser = superuser
+        user.save()
+        if role:
+            user.groups.add(Group.objects.get(name=policy.group_name(role)))
+        client.force_login(user)
+        return client.get("/roadmap/R1/")
+
+    lead = page_as("lead", policy.Role.LEAD, staff=True)
+    assert text(lead, "edit-in-admin") == "Edit in admin"
+    assert f'href="{url}"' in lead.content.decode()
+    assert page_as("root", staff=True, superuser=True).context["admin_url"] == url
+    for name, role, staff in [
+        ("viewer", policy.Role.VIEWER, True),
+        ("reviewer", policy.Role.REVIEWER, True),
+        ("lead-no-staff", policy.Role.LEAD, False),  # the admin would refuse them
+    ]:
+        response = page_as(name, role, staff=staff)
+        assert "edit-in-admin" not in parse(response).texts, name
+
+
+# -- live pages ----------------------------------------------------------------------------
+
+
+def live_source(response) -> tuple[str, str, str]:
+    (attrs,) = [a for tag, a in parse(response).tags if a.get("id") == "live-status"]
+    return attrs["data-live-src"], attrs["data-live-version"], attrs["data-live-interval"]
+
+
+@pytest.mark.parametrize(
+    "url, regions",
+    [
+        ("/", ["overview"]),
+        ("/roadmap/?readiness=ready&phase=phase_a", ["roadmap"]),
+        ("/roadmap/R1/", ["item-status", "item-relations", "item-timeline"]),
+    ],
+)
+def test_live_pages_poll_a_fragment_that_answers_304_until_the_data_changes(reader, url, regions):
+    item("R1")
+    item("R2")
+    page = reader.get(url)
+    src, version, interval = live_source(page)
+    path, _, query = url.partition("?")
+    assert src == f"{path}?{query + '&' if query else ''}live=1"
+    assert interval == "4000"
+    for region in regions:
+        assert page.content.decode().count(f'data-live="{region}"') == 1
+
+    fragment = reader.get(src)
+    assert fragment.status_code == 200
+    assert fragment["ETag"] == version and fragment["Cache-Control"] == "no-cache"
+    html = fragment.content.decode()
+    assert "<html" not in html and "<h1" not in html
+    assert re.findall(r'data-live="([\w-]+)"', html) == regions
+
+    unchanged = reader.get(src, HTTP_IF_NONE_MATCH=version)
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged["ETag"] == version
+
+    agent = Actor.of(demo_user("ada", policy.Role.AGENT, agent=True))
+    services.claim(agent, "R1")
+    changed = reader.get(src, HTTP_IF_NONE_MATCH=version)
+    assert changed.status_code == 200 and changed["ETag"] != version
+
+
+def test_a_304_poll_costs_a_fixed_handful_of_queries(reader):
+    many_items(5, prefix="S")
+    version = reader.get("/?live=1")["ETag"]
+    with CaptureQueriesContext(connection) as small:
+        assert reader.get("/?live=1", HTTP_IF_NONE_MATCH=version).status_code == 304
+    many_items(300, prefix="L")
+    version = reader.get("/?live=1")["ETag"]
+    with CaptureQueriesContext(connection) as large:
+        assert reader.get("/?live=1", HTTP_IF_NONE_MATCH=version).status_code == 304
+    # The session, the user, the user's and the groups' permissions, the data version.
+    assert len(small) == len(large) == 5
+
+
+def test_the_live_fragment_of_the_list_keeps_its_filters_and_pages(reader):
+    open_items("C", 55, "phase_c")
+    item("A1")
+    src, _, _ = live_source(reader.get("/roadmap/", {"phase": "phase_c", "page_phase_c": 2}))
+    fragment = reader.get(src)
+    assert rows_of(fragment) == [f"C{i:03d}" for i in range(50, 55)]
+    # Its page links lead to the page, not to the fragment.
+    assert "live=1" not in re.sub(r'data-live="[^"]*"', "", fragment.content.decode())
+
+
+def test_the_data_version_moves_with_what_the_pages_show(reader):
+    from roadmap.pages_queries import data_version
+
+    item("R1")
+    item("R2")
+    seen = [data_version()]
+
+    def changed():
+        seen.append(data_version())
+        return seen[-1] != seen[-2]
+
+    RoadmapItem.objects.filter(id="R1").update(status_key="in_progress")
+    assert changed()
+    depend("R2", "R1")
+    assert changed()
+    Blocker.objects.create(id="B1", work_id="R2", reason_code="other", title="t", created_by="a")
+    assert changed()
+    lease("L1", "R2")
+    assert changed()
+    Lease.objects.filter(id="L1").update(expires_at=utc_now() - dt.timedelta(seconds=1))
+    assert changed()  # a lease running out changes readiness without a write to the item
+    RoadmapAssignment.objects.create(item_id="R1", agent_id="agent:x")
+    assert changed()
+    assert not changed()  # and nothing else moves it
