@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install migrate demo lint check-contract check-contract-adopted browser-deps clean
+.PHONY: run test install migrate demo lint check-contract check-contract-adopted browser-deps screenshots demo-roadmap clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test: $(STAMP) browser-deps
 ## Load the contract's optional demo programs/products/features/standards.
 demo: migrate
 	$(PY) manage.py load_demo_data
+
+## A 150-item demo roadmap with work in flight (on an empty database).
+demo-roadmap: migrate
+	$(PY) manage.py demo_roadmap
+
+## The README's screenshots (docs/*.png) on a 150-item demo roadmap (manage.py demo_roadmap).
+screenshots: $(STAMP) browser-deps
+	$(PY) docs/screenshots.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
