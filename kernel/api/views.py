@@ -38,6 +38,7 @@ from roadmap.models import VReadyItems
 from roadmap.queries import unmet_prerequisites
 from system import policy
 from system.api.errors import refusal
+from system.api.idempotency import idempotent
 from system.api.rendering import next_action
 from system.api.views import MotusAPIView, MotusViewMixin, MotusViewSet, validated
 from system.identity import Actor
@@ -230,6 +231,7 @@ class ClaimView(MotusAPIView):
         responses={201: s.ClaimResponseSerializer},
         examples=[_CLAIM_EXAMPLE],
     )
+    @idempotent
     def post(self, request, pk):
         params = validated(s.ClaimRequestSerializer, request)
         try:
@@ -306,6 +308,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def outcomes(self, request, pk):
         """Register a deliverable of the attempt (``kernel_outcomes``)."""
         outcome = services.register_outcome(
@@ -321,6 +324,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         examples=_EVIDENCE_EXAMPLES,
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def evidence(self, request, pk):
         """Record typed evidence; ``sha256`` is computed from inline ``content`` if absent.
         A completion needs at least one piece."""
@@ -346,6 +350,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def decisions(self, request, pk):
         """Append a decision; a correction names the one it supersedes."""
         decision = services.record_decision(
@@ -370,6 +375,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def blockers(self, request, pk):
         """Raise a blocker on the attempt's item; then release the attempt as ``blocked``."""
         blocker = services.raise_blocker(
@@ -392,6 +398,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         examples=_RELEASE_EXAMPLES,
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def release(self, request, pk):
         """End the attempt (completed | blocked | failed | handed_off) and move the item,
         the implementer assignment and the lease with it."""
@@ -408,6 +415,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         examples=[OpenApiExample("Another 15 minutes", value={"ttl_seconds": 900})],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def heartbeat(self, request, pk):
         """Still working: extend the attempt's lease (optionally with a new TTL)."""
         params = validated(s.TtlSerializer, request)
@@ -430,6 +438,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def handoff(self, request, pk):
         """End the attempt as ``handed_off`` and open one for ``to_worker``."""
         params = validated(s.HandoffRequestSerializer, request)
@@ -448,6 +457,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         responses={200: s.ExpiredAttemptSerializer},
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def expire(self, request, pk):
         """Leads: end a stale attempt (its lease expired) as ``failed``, freeing the item."""
         attempt = services.end_stale_attempt(self.actor, pk)
@@ -493,6 +503,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusVie
             )
         ],
     )
+    @idempotent
     def create(self, request):
         """A decision outside an attempt: a ``waiver`` that justifies resolving a blocker on
         ``work_id``, or a review of an item in ``review`` (``review_passed`` completes it,
@@ -536,6 +547,7 @@ class BlockerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
             )
         ],
     )
+    @idempotent
     def create(self, request):
         """Open a blocker on a work item (no claim on it is possible until it is resolved)."""
         fields = dict(validated(s.WorkBlockerRequestSerializer, request))
@@ -560,6 +572,7 @@ class BlockerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusView
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def resolve(self, request, pk):
         """Resolve with a resolution text; needs evidence or a waiver decision on the item
         newer than the blocker (the database checks)."""
@@ -671,6 +684,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
             )
         ],
     )
+    @idempotent
     def create(self, request):
         """Acquire; 409 with the database's message when a conflicting lease is active."""
         lease = leases.acquire_lease(self.actor, **validated(s.LeaseRequestSerializer, request))
@@ -688,6 +702,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
         examples=[OpenApiExample("Another 10 minutes", value={"ttl_seconds": 600})],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def heartbeat(self, request, pk):
         """The holder extends its active lease to now + TTL."""
         params = validated(s.TtlSerializer, request)
@@ -705,6 +720,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
         examples=[OpenApiExample("Done with it", value={"reason": "Edit merged"})],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def release(self, request, pk):
         """The holder releases its lease."""
         reason = validated(s.LeaseReleaseRequestSerializer, request)["reason"]
@@ -719,6 +735,7 @@ class LeaseViewSet(mixins.ListModelMixin, MotusViewSet):
         examples=[OpenApiExample("Crashed agent", value={"reason": "agent:ada crashed"})],
     )
     @action(detail=True, methods=["post"], url_path="force-release")
+    @idempotent
     def force_release(self, request, pk):
         """A lead releases anyone's lease, with a reason (audited)."""
         reason = validated(s.ForceReleaseRequestSerializer, request)["reason"]

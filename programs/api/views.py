@@ -22,6 +22,7 @@ from programs.models import (
     Standard,
     StandardAssignment,
 )
+from system.api.idempotency import idempotent
 from system.api.rendering import Merged
 from system.api.views import MotusViewSet, validated
 from system.errors import NotFound
@@ -166,6 +167,7 @@ class BugViewSet(ReadOnlyViewSet):
             )
         ],
     )
+    @idempotent
     def create(self, request):
         """File a bug: reported by the caller, ``open``, with a generated ``BUG-…`` id."""
         bug = services.file_bug(self.actor, **validated(s.BugCreateSerializer, request))

@@ -31,6 +31,7 @@ from roadmap.models import (
 )
 from roadmap.queries import unmet_prerequisites
 from system.api.filters import StrictQueryParameters
+from system.api.idempotency import idempotent
 from system.api.rendering import Merged
 from system.api.serializers import INT64_MAX, INT64_MIN
 from system.api.views import MotusViewMixin, MotusViewSet, validated
@@ -113,6 +114,7 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
             )
         ],
     )
+    @idempotent
     def create(self, request):
         """A new item: leads any; agents an ``ADHOC-`` item (pending), within their limits."""
         item = services.create_item(self.actor, **validated(s.ItemCreateSerializer, request))
@@ -166,6 +168,7 @@ class ItemViewSet(mixins.ListModelMixin, MotusViewSet):
         examples=[OpenApiExample("Blocked by RM-7", value={"depends_on_id": "RM-7"})],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def dependencies(self, request, pk):
         """Add "this item depends on depends_on_id"; a cycle → 409 with the database's
         message."""
@@ -231,6 +234,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
             ),
         ],
     )
+    @idempotent
     def create(self, request):
         """Assign an item: to yourself (default), or, as a lead, to somebody else."""
         fields = validated(s.AssignmentSerializer, request)
@@ -254,6 +258,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
         responses=s.AssignmentSerializer,
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def start(self, request, pk):
         """assigned → active."""
         return self._transition(pk, "start")
@@ -265,6 +270,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
         responses=s.AssignmentSerializer,
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def complete(self, request, pk):
         """active → completed."""
         return self._transition(pk, "complete")
@@ -276,6 +282,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
         responses=s.AssignmentSerializer,
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def drop(self, request, pk):
         """assigned or active → dropped."""
         return self._transition(pk, "drop")
@@ -310,6 +317,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusViewSe
             )
         ],
     )
+    @idempotent
     def create(self, request):
         """A statement to verify before a website deploy."""
         claim = services.create_claim(self.actor, **validated(s.ClaimSerializer, request))
@@ -351,6 +359,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MotusV
         responses={201: s.DeploymentEventSerializer},
         examples=[OpenApiExample("Website 1.4.0", value={"target": "website", "version": "1.4.0"})],
     )
+    @idempotent
     def create(self, request):
         """A deployment; a website deploy meets the claims gate."""
         fields = validated(s.DeploymentEventSerializer, request)

@@ -1,5 +1,8 @@
 """Safe retries: ``Idempotency-Key`` on any POST, kept in the contract's ``idempotency_keys``.
 
+Every POST handler of the API carries :func:`idempotent` (a test walks the URLconf to
+check that none lacks it).
+
 The lookup, the work and the stored response share one write transaction. Transactions
 begin IMMEDIATE (the write lock is taken at BEGIN), so two requests with the same key are
 serialised: the second one sees the first one's stored response and replays it. The work
@@ -10,6 +13,7 @@ row; retrying it with the same key runs it again (nothing was done the first tim
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 
@@ -31,6 +35,22 @@ REPLAY_HEADER = "Idempotent-Replayed"
 def _fingerprint(request) -> str:
     body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), cls=JSONEncoder)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def idempotent(handler):
+    """A POST handler (``def post(self, request, ...)``, a viewset's ``create`` or POST
+    ``@action``) that a request with ``Idempotency-Key`` runs through :func:`replay_or_run`;
+    without the header it runs as it is. Put it next to the ``def``, under ``@action``."""
+
+    @functools.wraps(handler)
+    def run(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return handler(view, request, *args, **kwargs)
+        return replay_or_run(view, key, functools.partial(handler, view), request, *args, **kwargs)
+
+    run.idempotent = True
+    return run
 
 
 def replay_or_run(view, raw_key: str, handler, request, *args, **kwargs) -> Response:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -11,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from system import policy
-from system.api import idempotency
 from system.api.filters import Pagination
 from system.api.serializers import AuditLogSerializer, WhoAmISerializer
 from system.filtersets import AuditLogFilterSet
@@ -27,9 +24,9 @@ def validated(serializer_class, request, **kwargs) -> dict:
 
 
 class MotusViewMixin:
-    """``self.actor`` is the authenticated caller; a POST with ``Idempotency-Key`` is
-    routed through :func:`idempotency.replay_or_run` once authentication has passed.
-    Lists page with bounded ``limit``/``offset`` (:class:`Pagination`)."""
+    """``self.actor`` is the authenticated caller. Lists page with bounded
+    ``limit``/``offset`` (:class:`Pagination`). POST handlers carry
+    :func:`idempotency.idempotent`."""
 
     pagination_class = Pagination
 
@@ -40,12 +37,6 @@ class MotusViewMixin:
         if actor is None:
             actor = request._motus_actor = Actor.of(request.user)
         return actor
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        key = request.headers.get(idempotency.HEADER)
-        if request.method == "POST" and key is not None and hasattr(self, "post"):
-            self.post = functools.partial(idempotency.replay_or_run, self, key, self.post)
 
 
 class MotusAPIView(MotusViewMixin, APIView):

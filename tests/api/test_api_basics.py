@@ -312,3 +312,35 @@ def test_swagger_ui_is_served_offline(anonymous):
     assert asset.status_code == 200
     assert anonymous.get("/api/schema/").status_code == 200
     assert anonymous.get("/api/v1/work/ready/").status_code == 401
+
+
+def _api_endpoints(patterns, prefix=""):
+    from django.urls import URLPattern, URLResolver
+
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _api_endpoints(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry.callback
+
+
+def test_every_post_handler_of_the_api_takes_an_idempotency_key():
+    """Every POST of the API replays with the same ``Idempotency-Key``: each handler carries
+    ``system.api.idempotency.idempotent`` (a new one without it fails here)."""
+    from django.urls import get_resolver
+
+    post_handlers = {}
+    for route, callback in _api_endpoints(get_resolver().url_patterns):
+        view_class = getattr(callback, "cls", None)
+        if view_class is None or not route.startswith("api/"):
+            continue
+        actions = getattr(callback, "actions", None)  # a viewset route: method → action
+        name = actions.get("post") if actions is not None else "post"
+        handler = getattr(view_class, name, None) if name else None
+        if handler is not None:
+            post_handlers[f"{route} {view_class.__name__}.{name}"] = handler
+    assert len(post_handlers) >= 25
+    missing = sorted(
+        key for key, handler in post_handlers.items() if not getattr(handler, "idempotent", False)
+    )
+    assert missing == []
