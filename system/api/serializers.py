@@ -97,6 +97,25 @@ def _unbound_copy(field):
     return clone
 
 
+def _row_plan(fields) -> list[tuple[str, str | None, serializers.Field]]:
+    """``(field name, row key or None, field)`` for each readable field: the key when the
+    field's value is that key of a row dict (a one-part source, DRF's own lookup). Kept on
+    the fields' mapping, so a class's shared fields work it out once."""
+    plan = getattr(fields, "_motus_row_plan", None)
+    if plan is None:
+        plan = []
+        for field in fields.values():
+            if field.write_only:
+                continue
+            simple = (
+                len(field.source_attrs) == 1
+                and type(field).get_attribute is serializers.Field.get_attribute
+            )
+            plan.append((field.field_name, field.source_attrs[0] if simple else None, field))
+        fields._motus_row_plan = plan
+    return plan
+
+
 class FieldsOnce:
     """Serializer fields built once per class instead of once per instance.
 
@@ -134,26 +153,21 @@ class FieldsOnce:
         """DRF's, with a shortcut for the services' row dicts: a field whose source is one
         key of the row reads it directly (DRF's lookup tests each value for a mapping, a
         callable and a nested source, for every field of every row). Anything else — model
-        instances, dotted or ``*`` sources, fields with their own lookup — takes DRF's way."""
+        instances, dotted or ``*`` sources, fields with their own lookup — takes DRF's way.
+        Which fields may read a key is worked out once per set of fields (:func:`_row_plan`)."""
         if type(instance) is not dict:
             return super().to_representation(instance)
         ret = {}
-        for field in self._readable_fields:
-            attrs = field.source_attrs
-            if (
-                len(attrs) == 1
-                and attrs[0] in instance
-                and type(field).get_attribute is serializers.Field.get_attribute
-                and not callable(instance[attrs[0]])
-            ):
-                attribute = instance[attrs[0]]
+        for name, key, field in _row_plan(self.fields):
+            if key is not None and key in instance and not callable(value := instance[key]):
+                attribute = value
             else:
                 try:
                     attribute = field.get_attribute(instance)
                 except SkipField:
                     continue
             none = (attribute.pk if isinstance(attribute, PKOnlyObject) else attribute) is None
-            ret[field.field_name] = None if none else field.to_representation(attribute)
+            ret[name] = None if none else field.to_representation(attribute)
         return ret
 
     @classmethod
