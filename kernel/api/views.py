@@ -39,7 +39,7 @@ from roadmap.queries import unmet_prerequisites
 from system import policy
 from system.api.errors import refusal
 from system.api.idempotency import idempotent
-from system.api.rendering import next_action
+from system.api.rendering import next_action, next_actions_on
 from system.api.views import MotusAPIView, MotusViewMixin, MotusViewSet, validated
 from system.identity import Actor
 
@@ -66,31 +66,28 @@ def attempt_actions(actor: Actor, attempt: dict) -> list[dict]:
     pk = attempt["id"]
     if attempt["ended_at"] is not None:
         return ready_actions()
-    context = next_action("context", "GET", "attempt-context", pk)
+    context = ("context", "GET", "attempt-context", None)
     if attempt["worker_id"] != actor.identity or not policy.can(actor, policy.CLAIM_WORK):
-        return [context]
-    actions = [
+        return next_actions_on(pk, [context])
+    calls = [
         context,
-        next_action("register_outcome", "POST", "attempt-outcomes", pk),
-        next_action("record_evidence", "POST", "attempt-evidence", pk),
-        next_action("record_decision", "POST", "attempt-decisions", pk),
-        next_action("raise_blocker", "POST", "attempt-blockers", pk),
+        ("register_outcome", "POST", "attempt-outcomes", None),
+        ("record_evidence", "POST", "attempt-evidence", None),
+        ("record_decision", "POST", "attempt-decisions", None),
+        ("raise_blocker", "POST", "attempt-blockers", None),
     ]
     if attempt["lease_active"]:
-        actions.append(
-            next_action("heartbeat", "POST", "attempt-heartbeat", pk, "Before the lease expires.")
-        )
-    actions += [
-        next_action(
+        calls.append(("heartbeat", "POST", "attempt-heartbeat", "Before the lease expires."))
+    calls += [
+        (
             "release",
             "POST",
             "attempt-release",
-            pk,
             "disposition completed needs evidence; blocked needs an open blocker.",
         ),
-        next_action("handoff", "POST", "attempt-handoff", pk, "Needs to_worker and a reason."),
+        ("handoff", "POST", "attempt-handoff", "Needs to_worker and a reason."),
     ]
-    return actions
+    return next_actions_on(pk, calls)
 
 
 def standing_actions(actor: Actor, attempt_id: str) -> list[dict]:

@@ -29,11 +29,14 @@ def _path_pattern(url_name: str, with_pk: bool, urlconf: str, script_prefix: str
     return reverse(f"api:{url_name}", urlconf=urlconf, kwargs=kwargs)
 
 
+def _patterns():
+    """The current URLconf and script prefix (per request), as ``_path_pattern`` keys them."""
+    return get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
+
+
 def api_path(url_name: str, pk=None) -> str:
     """``reverse("api:<url_name>", kwargs={"pk": pk})``, the id quoted."""
-    pattern = _path_pattern(
-        url_name, pk is not None, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
-    )
+    pattern = _path_pattern(url_name, pk is not None, *_patterns())
     if pk is None:
         return pattern
     return pattern.replace(_PLACEHOLDER, quote(str(pk), safe=_SAFE_IN_SEGMENT))
@@ -41,7 +44,27 @@ def api_path(url_name: str, pk=None) -> str:
 
 def next_action(action: str, method: str, url_name: str, pk=None, note: str | None = None):
     """One entry of ``next_actions``: a call the caller may make now, and how."""
-    entry = {"action": action, "method": method, "href": api_path(url_name, pk)}
+    return _entry(action, method, api_path(url_name, pk), note)
+
+
+def next_actions_on(pk, calls) -> list[dict]:
+    """:func:`next_action` for several ``(action, method, url_name, note)`` calls on one id,
+    which is quoted, and the URLconf looked up, once (an attempt offers eight calls)."""
+    context = _patterns()
+    quoted = quote(str(pk), safe=_SAFE_IN_SEGMENT)
+    return [
+        _entry(
+            action,
+            method,
+            _path_pattern(url_name, True, *context).replace(_PLACEHOLDER, quoted),
+            note,
+        )
+        for action, method, url_name, note in calls
+    ]
+
+
+def _entry(action: str, method: str, href: str, note: str | None) -> dict:
+    entry = {"action": action, "method": method, "href": href}
     if note:
         entry["note"] = note
     return entry
