@@ -9,9 +9,9 @@ triggers, the audit log and the pages see ordinary rows:
   a third of its phase, the next phase's first items waiting on that gate (cross-phase
   prerequisites), about 1.2 dependencies an item;
 - ``--agents`` agents (``demo-agent-1`` …, role agent, no token) run ``--cycles`` work cycles
-  (claim, evidence, release as completed); then, of the items still ready, one is done and
-  waits for its reviewer (``demo-reviewer``), two are blocked by an open blocker saying what
-  it needs, and two stay claimed (in progress).
+  (claim, evidence, release as completed); then, of the items still ready (first phase
+  first), two stay claimed (in progress), two are blocked by an open blocker saying what it
+  needs, and one is done and waits for its reviewer (``demo-reviewer``).
 
 Refuses to run on a roadmap that already has live items.
 """
@@ -176,16 +176,9 @@ class Command(BaseCommand):
 
     def _in_flight(self, lead: Actor, workers, reviewer: User, rnd: random.Random) -> None:
         ready = self._ready()
-        if ready:  # one waiting for its reviewer
-            work_id = ready.pop(0)
-            roadmap_services.create_assignment(
-                lead, work_id, agent_id=f"agent:{reviewer.username}", role="reviewer", notes=None
-            )
-            worker = workers[-1]
-            attempt = services.claim(worker, work_id)["attempt"]["id"]
-            services.record_evidence(worker, attempt, _evidence(work_id))
-            services.release(worker, attempt, "completed")
-        for n, work_id in enumerate(ready[:2]):  # two blocked by a blocker
+        for n, work_id in enumerate(ready[:2]):  # two claims in progress
+            services.claim(workers[(n + 2) % len(workers)], work_id)
+        for n, work_id in enumerate(ready[2:4]):  # two blocked by a blocker
             worker = workers[n % len(workers)]
             attempt = services.claim(worker, work_id)["attempt"]["id"]
             title, needs, kind = BLOCKERS[n % len(BLOCKERS)]
@@ -195,5 +188,12 @@ class Command(BaseCommand):
                 attempt_id=attempt,
             )
             services.release(worker, attempt, "blocked")
-        for n, work_id in enumerate(ready[2:4]):  # two claims in progress
-            services.claim(workers[(n + 2) % len(workers)], work_id)
+        if len(ready) > 4:  # one waiting for its reviewer
+            work_id = ready[4]
+            roadmap_services.create_assignment(
+                lead, work_id, agent_id=f"agent:{reviewer.username}", role="reviewer", notes=None
+            )
+            worker = workers[-1]
+            attempt = services.claim(worker, work_id)["attempt"]["id"]
+            services.record_evidence(worker, attempt, _evidence(work_id))
+            services.release(worker, attempt, "completed")
