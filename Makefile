@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install migrate demo lint check-contract check-contract-adopted browser-deps screenshots demo-roadmap clean
+.PHONY: run test test-postgres postgres postgres-deps install migrate demo lint check-contract check-contract-adopted browser-deps screenshots demo-roadmap clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,26 @@ run: migrate
 ## The whole test suite; installs Debian's Chromium for the browser test first if missing.
 test: $(STAMP) browser-deps
 	$(PY) -m pytest
+
+## The same suite on PostgreSQL: a throwaway cluster (Debian's postgresql, run as a non-root
+## user, listening only on a private socket) is created, migrated by the tests, and removed.
+test-postgres: $(STAMP) browser-deps postgres-deps
+	$(PY) deploy/local_postgres.py run -- $(PY) -m pytest
+
+## A local PostgreSQL to try Motus on (data in .postgres/); prints the DATABASE_URL to export.
+postgres: postgres-deps
+	$(PYTHON) deploy/local_postgres.py start .postgres
+
+## Debian's PostgreSQL server programs: installed with apt-get when run as root; otherwise
+## stops at once with the one command to run.
+postgres-deps:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	  else \
+	    echo "PostgreSQL's server is missing: run 'sudo apt-get install postgresql', then make test-postgres again." >&2; \
+	    exit 1; \
+	  fi; }
 
 ## Load the contract's optional demo programs/products/features/standards.
 demo: migrate
@@ -68,3 +88,4 @@ browser-deps:
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts
+	-$(PYTHON) deploy/local_postgres.py stop .postgres 2>/dev/null; rm -rf .postgres

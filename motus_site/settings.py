@@ -2,6 +2,8 @@
 
 Everything that differs between machines comes from the environment:
 
+- ``DATABASE_URL``: ``postgres://user:password@host:port/name`` selects PostgreSQL
+  (README "PostgreSQL"); unset, the database is the SQLite file at ``MOTUS_DB_PATH``.
 - ``MOTUS_DB_PATH``: the shared SQLite file (default ``~/.motus/coordination.db``).
 - ``DJANGO_DEBUG``: ``1`` for development; off by default.
 - ``DJANGO_SECRET_KEY``: required when ``DJANGO_DEBUG`` is off and the server is not local.
@@ -146,8 +148,9 @@ SQLITE_INIT_COMMAND = ";".join(
     ]
 )
 
-DATABASES = {
-    "default": {
+
+def sqlite_database() -> dict:
+    return {
         "ENGINE": "system.db_backend",
         "NAME": str(database_path()),
         "OPTIONS": {
@@ -165,7 +168,33 @@ DATABASES = {
             or str(Path(os.environ.get("TMPDIR", "/tmp")) / f"motus_test_{os.getpid()}.db"),
         },
     }
-}
+
+
+def postgresql_database(url: str) -> dict:
+    """PostgreSQL from ``DATABASE_URL`` (dj-database-url parses it; psycopg 3 drives it)."""
+    import dj_database_url
+
+    config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// URL (SQLite: leave it unset and set "
+            f"MOTUS_DB_PATH), not {url.split(':', 1)[0]}://…"
+        )
+    # Ours: the contract's triggers' messages, flush that keeps the seed rows (system.db_backend).
+    config["ENGINE"] = "system.db_backend.postgresql"
+    options = config.setdefault("OPTIONS", {})
+    # A lock wait (a row another transaction holds) ends like SQLite's busy timeout: the API
+    # answers 503 database_busy before the web server's worker timeout.
+    options.setdefault("options", f"-c lock_timeout={MOTUS_BUSY_TIMEOUT_MS} -c timezone=UTC")
+    # Test databases per process: several test runs may share one cluster.
+    config["TEST"] = {
+        "NAME": os.environ.get("MOTUS_TEST_DB_NAME") or f"test_{config['NAME']}_{os.getpid()}"
+    }
+    return config
+
+
+_DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+DATABASES = {"default": postgresql_database(_DATABASE_URL) if _DATABASE_URL else sqlite_database()}
 
 # Throttle counts and failed-login counts (system.api.throttling, django-axes). Each process
 # counts for itself (`make run`, tests) unless MOTUS_CACHE_DIR names a folder, which

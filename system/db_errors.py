@@ -1,8 +1,9 @@
 """What a refused write means, in the database's own words.
 
 A trigger's ``RAISE(ABORT, msg)`` reaches Python as ``IntegrityError`` whose text is exactly
-``msg`` (RULES.md: "rejects / aborts"). The API turns it into a 409 and the admin into a form
-error, both carrying this message unchanged.
+``msg`` (RULES.md: "rejects / aborts"); on PostgreSQL the trigger function raises ``msg``
+with SQLSTATE 23000, which also arrives as ``IntegrityError``. The API turns it into a 409
+and the admin into a form error, both carrying this message unchanged.
 
 A database that cannot be used at all (busy past the wait, full, read-only, unreachable) is
 told apart by :func:`database_unavailable`: the API answers it 503 naming the cause.
@@ -24,14 +25,32 @@ _CONSTRAINT_PREFIXES = (
 )
 
 
-def database_message(exc: IntegrityError) -> str:
-    """The message the database raised, without Python's decoration."""
+#: The SQLSTATE the PostgreSQL trigger functions raise their messages with
+#: (integrity_constraint_violation: psycopg and Django make it an IntegrityError); its own
+#: key, foreign-key, check and not-null failures have codes of their own (23505, 23503, …).
+KERNEL_RULE_SQLSTATE = "23000"
+
+
+def _sqlstate(exc: BaseException) -> str | None:
     cause = exc.__cause__ or exc
+    return getattr(cause, "sqlstate", None)
+
+
+def database_message(exc: IntegrityError) -> str:
+    """The message the database raised, without Python's decoration (PostgreSQL's primary
+    message, without its CONTEXT lines)."""
+    cause = exc.__cause__ or exc
+    diag = getattr(cause, "diag", None)
+    if diag is not None and diag.message_primary:
+        return diag.message_primary
     return str(cause.args[0] if cause.args else cause)
 
 
 def is_kernel_rule(exc: IntegrityError) -> bool:
     """True when a trigger refused the write (as opposed to a key/constraint failure)."""
+    state = _sqlstate(exc)
+    if state is not None:
+        return state == KERNEL_RULE_SQLSTATE
     return not database_message(exc).startswith(_CONSTRAINT_PREFIXES)
 
 
@@ -92,6 +111,15 @@ _BY_TEXT = (
 )
 
 
+# PostgreSQL's SQLSTATEs (by class or exact code) for the same causes.
+_BY_SQLSTATE = (
+    (("55P03", "40001", "40P01", "57014"), "database_busy"),  # lock timeout, serialization
+    (("53100", "53200", "54000"), "database_full"),  # disk full, out of memory
+    (("25006",), "database_read_only"),  # read-only transaction (a standby)
+    (("08", "57P", "53300", "3D000", "28"), "database_unavailable"),  # connection, shutdown
+)
+
+
 @dataclass(frozen=True)
 class Unavailable:
     """The database could not be used: ``code``, a message naming the cause, and how long
@@ -110,6 +138,17 @@ def database_unavailable(exc: BaseException | None) -> Unavailable | None:
         exc, IntegrityError | sqlite3.IntegrityError
     ):
         return None
+    state = _sqlstate(exc)
+    if state is not None or type(exc.__cause__).__module__.startswith("psycopg"):
+        cause = exc.__cause__ or exc
+        state = state or ""
+        code = next((c for states, c in _BY_SQLSTATE if state.startswith(states)), None)
+        if code is None and not state:
+            code = "database_unavailable"  # no server answer at all: connection refused/lost
+        if code is None:
+            return None
+        text = getattr(getattr(cause, "diag", None), "message_primary", None) or str(cause)
+        return Unavailable(code, _UNAVAILABLE[code], RETRY_AFTER[code], text)
     cause = exc.__cause__ if isinstance(exc.__cause__, sqlite3.Error) else exc
     name = getattr(cause, "sqlite_errorname", "") or ""
     text = str(cause.args[0] if cause.args else cause)

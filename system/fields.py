@@ -49,6 +49,15 @@ class DbNow(models.Func):
     output_field = models.TextField()
     arity = 0
 
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # The same text, UTC, whole seconds (the statement's clock, as SQLite's).
+        return self.as_sql(
+            compiler,
+            connection,
+            template="to_char(timezone('UTC', statement_timestamp()), 'YYYY-MM-DD HH24:MI:SS')",
+            **extra_context,
+        )
+
 
 class ShortTextField(models.TextField):
     """A TEXT column edited as a one-line input (ids, keys, names)."""

@@ -16,11 +16,12 @@ from django.db import migrations
 
 
 def split_statements(sql: str, vendor: str = "sqlite") -> list[str]:
-    """Split a script into statements, keeping ``CREATE TRIGGER ... BEGIN ... END;`` whole."""
+    """Split a script into statements, keeping ``CREATE TRIGGER ... BEGIN ... END;`` whole
+    (SQLite) and ``$$``-quoted function bodies whole (PostgreSQL, with sqlparse)."""
     if vendor != "sqlite":
         import sqlparse
 
-        return [s.strip() for s in sqlparse.split(sql) if s.strip().rstrip(";").strip()]
+        return [s.strip() for s in sqlparse.split(sql) if _has_code(s)]
     statements, buffer = [], ""
     for line in sql.splitlines(keepends=True):
         buffer += line

@@ -3,7 +3,13 @@
 ``raw_db`` is a fresh coordination.db built by this project's own ``manage.py migrate``
 (tables, indexes, triggers, views, seed rows), opened as a plain ``sqlite3`` connection in
 autocommit mode with ``foreign_keys=ON``: what the `motus` tool sees. Trigger and view tests
-use it so they test the database, not the ORM.
+use it so they test the database, not the ORM. Under ``make test-postgres`` (``DATABASE_URL``
+set) it is a fresh PostgreSQL database copied from a migrated template, spoken to through
+``backends.PgConnection`` (same calls, same exception classes and messages).
+
+Tests marked ``sqlite_only`` (the file itself: WAL, PRAGMAs, backups, the `motus` tool's
+files) are not collected on PostgreSQL, and ``postgresql_only`` ones (the PostgreSQL parity
+and race checks) not on SQLite: the run's header says how many were left out and why.
 """
 
 from __future__ import annotations
@@ -19,12 +25,35 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import backends  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def manage(db_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``manage.py`` in a subprocess against ``db_path`` (as a user would)."""
-    env = {**os.environ, "MOTUS_DB_PATH": str(db_path)}
+def pytest_collection_modifyitems(config, items):
+    other = "sqlite_only" if backends.POSTGRESQL else "postgresql_only"
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker(other) else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_report_header(config):
+    if backends.POSTGRESQL:
+        return f"database: PostgreSQL ({backends.DATABASE_URL}); sqlite_only tests left out"
+    return "database: SQLite files; postgresql_only tests left out (make test-postgres runs them)"
+
+
+def manage(db_path: Path | str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``manage.py`` in a subprocess against ``db_path`` (as a user would): a SQLite file,
+    or a ``postgres://`` URL."""
+    if str(db_path).startswith("postgres"):
+        env = {**os.environ, "DATABASE_URL": str(db_path)}
+    else:
+        env = {**os.environ, "MOTUS_DB_PATH": str(db_path)}
+        env.pop("DATABASE_URL", None)
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -41,11 +70,21 @@ def manage(db_path: Path, *args: str, check: bool = True) -> subprocess.Complete
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> Path:
-    """A database file migrated from nothing, built once per test session."""
+def migrated_template(tmp_path_factory):
+    """A database migrated from nothing, built once per test session: a SQLite file, or on
+    PostgreSQL the name of a template database."""
+    if backends.POSTGRESQL:
+        name = backends.new_database_name("motus_template")
+        url = backends.create_database(name)
+        try:
+            manage(url, "migrate", "--noinput", "-v0")
+            yield name
+        finally:
+            backends.drop_database(name)
+        return
     path = tmp_path_factory.mktemp("template") / "coordination.db"
     manage(path, "migrate", "--noinput", "-v0")
-    return path
+    yield path
 
 
 def copy_database(source: Path, target: Path) -> Path:
@@ -58,14 +97,24 @@ def copy_database(source: Path, target: Path) -> Path:
 
 
 @pytest.fixture
-def raw_db_path(migrated_template, tmp_path) -> Path:
-    return copy_database(migrated_template, tmp_path / "coordination.db")
+def raw_db_path(migrated_template, tmp_path):
+    """A fresh migrated database: a SQLite file's path, or a PostgreSQL URL."""
+    if backends.POSTGRESQL:
+        name = backends.new_database_name("motus_raw")
+        url = backends.create_database(name, template=migrated_template)
+        yield url
+        backends.drop_database(name)
+        return
+    yield copy_database(migrated_template, tmp_path / "coordination.db")
 
 
 @pytest.fixture
 def raw_db(raw_db_path):
-    conn = sqlite3.connect(raw_db_path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys=ON")
+    if backends.POSTGRESQL:
+        conn = backends.PgConnection(raw_db_path)
+    else:
+        conn = sqlite3.connect(raw_db_path, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys=ON")
     yield conn
     conn.close()
 

@@ -9,6 +9,8 @@ def drop_events_foreign_key(apps, schema_editor):
     """An ``events`` table the `motus` lease store created points at coordination_leases;
     the contract's has no foreign key (RULES.md 3.11). Rebuild it without one, keeping rows."""
     connection = schema_editor.connection
+    if connection.vendor != "sqlite":
+        return  # only the motus tool's SQLite files need adopting
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_key_list(events)")
         if not cursor.fetchall():

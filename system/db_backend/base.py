@@ -1,5 +1,5 @@
-"""SQLite backend for coordination.db: Django's, with immediate foreign keys and a flush
-that respects the contract's guard triggers.
+"""SQLite backend for coordination.db: Django's, with immediate foreign keys, a flush
+that respects the contract's guard triggers, and a BEGIN that closes its cursor.
 
 - Django declares SQLite foreign keys ``DEFERRABLE INITIALLY DEFERRED``, which moves a broken
   reference from the offending statement to COMMIT. The contract (RULES.md 1.4) and the
@@ -52,3 +52,15 @@ class DatabaseOperations(operations.DatabaseOperations):
 class DatabaseWrapper(base.DatabaseWrapper):
     SchemaEditorClass = DatabaseSchemaEditor
     ops_class = DatabaseOperations
+
+    def _start_transaction_under_autocommit(self):
+        # Django's leaves the BEGIN's cursor open. When BEGIN IMMEDIATE fails busy (as the
+        # token's no-wait last_used_at write does under contention), that cursor becomes
+        # garbage; another thread collecting it resets the statement on this connection and
+        # waits for its mutex while holding the write lock the owner waits for: both stand
+        # still until the busy timeout (threaded servers: runserver, the live test server).
+        cursor = self.cursor()
+        try:
+            cursor.execute(f"BEGIN {self.transaction_mode}" if self.transaction_mode else "BEGIN")
+        finally:
+            cursor.close()
