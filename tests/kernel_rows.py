@@ -1,8 +1,10 @@
 """Small helpers for the trigger tests: insert and read rows of coordination.db (the kernel
-database) through a plain ``sqlite3`` connection, and read the contract's trigger facts.
+database) through a plain ``sqlite3`` connection (on PostgreSQL a ``backends.PgConnection``,
+which takes the same calls), and read the contract's trigger facts.
 
 Every helper takes the connection first and uses contract column names, so a test reads like
-the rule it checks. Timestamps are SQLite ``datetime('now')`` text (RULES.md §1.3).
+the rule it checks. Timestamps are ``datetime('now')`` text (RULES.md §1.3): take them from
+:func:`now`, which gives the same text on both backends.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import backends
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +32,11 @@ def raises(message: str):
 
 
 def now(conn: sqlite3.Connection, modifier: str | None = None) -> str:
-    """SQLite's current UTC time, optionally shifted (e.g. ``'-7 days'``)."""
+    """The database's current UTC time, optionally shifted (e.g. ``'-7 days'``)."""
+    if backends.POSTGRESQL:  # the migration's motus_now(), what the triggers compare with
+        return conn.execute("SELECT motus_now(?::interval)", (modifier or "0 seconds",)).fetchone()[
+            0
+        ]
     if modifier is None:
         return conn.execute("SELECT datetime('now')").fetchone()[0]
     return conn.execute("SELECT datetime('now', ?)", (modifier,)).fetchone()[0]
@@ -154,8 +161,8 @@ def add_attempt(conn, attempt_id: str, work_id: str, **extra) -> str:
 
 def end_attempt(conn, attempt_id: str, outcome: str = "handed_off") -> None:
     conn.execute(
-        "UPDATE attempts SET outcome = ?, ended_at = datetime('now') WHERE id = ?",
-        (outcome, attempt_id),
+        "UPDATE attempts SET outcome = ?, ended_at = ? WHERE id = ?",
+        (outcome, now(conn), attempt_id),
     )
 
 
@@ -229,7 +236,8 @@ def _code(statement: str) -> str:
 
 
 def check_trigger_files(conn: sqlite3.Connection, app: str, migration: str) -> None:
-    """The app's forward/reverse SQL files follow the contract and the file rules.
+    """The app's forward/reverse SQL files (of the backend under test) follow the contract and
+    the file rules. On PostgreSQL: :func:`check_postgresql_trigger_files`.
 
     * forward: for each contract trigger of the app, in creation order, ``DROP TRIGGER IF
       EXISTS`` then ``CREATE TRIGGER`` with the contract's table, timing, event, UPDATE OF
@@ -238,6 +246,10 @@ def check_trigger_files(conn: sqlite3.Connection, app: str, migration: str) -> N
     * the forward file re-runs on a database that already has the triggers (it replaces
       them), and the reverse file removes exactly these triggers.
     """
+    if backends.POSTGRESQL:
+        check_postgresql_trigger_files(conn, app, migration)
+        return
+
     from system.sqlfiles import read_statements
 
     specs = contract_triggers(app)
@@ -274,3 +286,118 @@ def check_trigger_files(conn: sqlite3.Connection, app: str, migration: str) -> N
     for statement in reverse:
         conn.execute(statement)
     assert live() == before - set(names)
+
+
+PG_TRIGGER = re.compile(
+    r"CREATE TRIGGER (\w+) (BEFORE|AFTER) (INSERT|UPDATE|DELETE)(?: OF ([\w, ]+?))? ON "
+    r"(?:\w+\.)?(\w+) "
+)
+PG_FUNCTION = re.compile(r"CREATE (?:OR REPLACE )?FUNCTION (\w+)\(")
+# RAISE EXCEPTION USING ...; (quoted strings may hold ';') and its SQLSTATE 23000 option.
+PG_RAISE = re.compile(r"RAISE\s+EXCEPTION\s+USING((?:[^;']|'(?:[^']|'')*')*);", re.IGNORECASE)
+PG_ERRCODE_23000 = re.compile(r"\bERRCODE\s*=\s*'23000'", re.IGNORECASE)
+
+
+def _one_line(statement: str) -> str:
+    return " ".join(statement.split())
+
+
+def _pg_trigger_facts(sql: str) -> tuple:
+    """(name, table, timing, event, UPDATE OF columns) of a CREATE TRIGGER statement or of
+    ``pg_get_triggerdef``'s text."""
+    found = PG_TRIGGER.match(_one_line(sql))
+    assert found, sql
+    name, timing, event, update_of, table = found.groups()
+    columns = [c.strip() for c in update_of.split(",")] if update_of else []
+    return name, table, timing, event, columns
+
+
+def _pg_expected(spec: dict) -> set[tuple]:
+    """The trigger facts allowed for one contract trigger: the contract's own, and for an
+    ``updated_at`` helper also BEFORE UPDATE (the conventions' NEW.updated_at := motus_now()
+    form of SQLite's AFTER UPDATE ... UPDATE ... WHERE rowid = NEW.rowid)."""
+    facts = (spec["name"], spec["table"], spec["timing"], spec["event"], spec["update_of"])
+    allowed = {(*facts[:4], tuple(facts[4]))}
+    if spec["kind"] == "updated_at_helper":
+        allowed.add((spec["name"], spec["table"], "BEFORE", spec["event"], tuple(facts[4])))
+    return allowed
+
+
+def check_postgresql_trigger_files(conn, app: str, migration: str) -> None:
+    """PostgreSQL counterpart of the SQLite file check, on ``<app>/migrations/sql/postgresql``:
+
+    * forward: first line names the SQLite file it stands for; for each contract trigger of
+      the app, in creation order, ``DROP TRIGGER IF EXISTS <name> ON <table>;`` then ``CREATE
+      TRIGGER <name>`` with the contract's table, timing, event and UPDATE OF columns (trigger
+      functions and other statements may come in between); every error message is raised by
+      a ``RAISE EXCEPTION USING ERRCODE = '23000', MESSAGE = '<message>'`` (either order);
+    * reverse: the ``DROP TRIGGER IF EXISTS <name> ON <table>;`` statements in reverse order,
+      and otherwise only DROP statements;
+    * live: the catalog's triggers match the contract the same way; the forward file re-runs
+      (it replaces them); the reverse file removes exactly these triggers and every function
+      the forward file created.
+    """
+    from system.sqlfiles import read_statements, sql_path
+
+    specs = contract_triggers(app)
+    names = [t["name"] for t in specs]
+    allowed = {t["name"]: _pg_expected(t) for t in specs}
+    raw_forward = read_statements(ROOT / app, "postgresql", migration)
+    raw_reverse = read_statements(ROOT / app, "postgresql", migration, reverse=True)
+    forward = [_code(s) for s in raw_forward]
+    reverse = [_code(s) for s in raw_reverse]
+    for reverse_file in (False, True):
+        path = sql_path(ROOT / app, "postgresql", migration, reverse=reverse_file)
+        first = path.read_text().splitlines()[0]
+        assert first.startswith(f"-- PostgreSQL counterpart of ../sqlite/{path.name}"), path
+
+    def about_triggers(statements: list[str]) -> list[str]:
+        return [
+            _one_line(s) for s in statements if s.startswith(("DROP TRIGGER", "CREATE TRIGGER"))
+        ]
+
+    triggers = about_triggers(forward)
+    drops = triggers[0::2]
+    creates = triggers[1::2]
+    assert drops == [f"DROP TRIGGER IF EXISTS {t['name']} ON {t['table']};" for t in specs]
+    assert len(creates) == len(specs)
+    for spec, sql in zip(specs, creates, strict=True):
+        facts = _pg_trigger_facts(sql)
+        assert (*facts[:4], tuple(facts[4])) in allowed[spec["name"]], (spec["name"], facts)
+    text = sql_path(ROOT / app, "postgresql", migration).read_text()
+    raises_23000 = [r for r in PG_RAISE.findall(text) if PG_ERRCODE_23000.search(r)]
+    for spec in specs:
+        for message in spec["raises"]:
+            literal = "'" + message.replace("'", "''") + "'"
+            assert any(literal in r for r in raises_23000), (spec["name"], message)
+    assert about_triggers(reverse) == [
+        f"DROP TRIGGER IF EXISTS {t['name']} ON {t['table']};" for t in reversed(specs)
+    ]
+    assert all(s.startswith("DROP ") for s in reverse), reverse
+    functions = {m.group(1) for s in forward for m in [PG_FUNCTION.match(_one_line(s))] if m}
+
+    def live() -> dict[str, str]:
+        found = conn.execute(
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"
+        ).fetchall()
+        return dict(found)
+
+    def live_functions() -> set[str]:
+        found = conn.execute(
+            "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"
+        ).fetchall()
+        return {name for (name,) in found}
+
+    before = live()
+    assert set(names) <= set(before)
+    for name in names:
+        facts = _pg_trigger_facts(before[name])
+        assert (*facts[:4], tuple(facts[4])) in allowed[name], (name, facts)
+    assert functions <= live_functions()
+    for statement in raw_forward:
+        conn.execute(statement)
+    assert live() == before
+    for statement in raw_reverse:
+        conn.execute(statement)
+    assert set(live()) == set(before) - set(names)
+    assert not functions & live_functions()

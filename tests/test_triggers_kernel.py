@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+
 import pytest
+from backends import POSTGRESQL, PgConnection
 from kernel_rows import (
     FUTURE,
     OLD,
@@ -193,8 +198,9 @@ def test_a_resolved_blocker_no_longer_blocks_claims(raw_db, work):
     add_blocker(raw_db, "b1", work, created_at=T0)
     add_evidence(raw_db, "e1", work, created_at=T0_PLUS_1S)
     raw_db.execute(
-        "UPDATE blockers SET resolved_at = datetime('now'), resolved_by = 'ann', "
-        "resolution = 'fixed' WHERE id = 'b1'"
+        "UPDATE blockers SET resolved_at = ?, resolved_by = 'ann', "
+        "resolution = 'fixed' WHERE id = 'b1'",
+        (now(raw_db),),
     )
     add_attempt(raw_db, "a1", work)
     assert raw_db.execute("SELECT id FROM attempts WHERE work_id = ?", (work,)).fetchall() == [
@@ -226,8 +232,8 @@ def test_attempt_insert_precedence(raw_db, work):
 # -- attempts: outcome rules -------------------------------------------------------------
 def set_outcome(conn, attempt_id: str, outcome: str) -> None:
     conn.execute(
-        "UPDATE attempts SET outcome = ?, ended_at = datetime('now') WHERE id = ?",
-        (outcome, attempt_id),
+        "UPDATE attempts SET outcome = ?, ended_at = ? WHERE id = ?",
+        (outcome, now(conn), attempt_id),
     )
 
 
@@ -261,8 +267,8 @@ def test_attempts_blocked_requires_blocker(raw_db, work):
     add_blocker(raw_db, "b-resolved", work, attempt_id="a1", created_at=T0)
     add_evidence(raw_db, "e1", work, created_at=T0_PLUS_1S)
     raw_db.execute(
-        "UPDATE blockers SET resolved_at = datetime('now'), resolution = 'done' "
-        "WHERE id = 'b-resolved'"
+        "UPDATE blockers SET resolved_at = ?, resolution = 'done' WHERE id = 'b-resolved'",
+        (now(raw_db),),
     )
     with raises(NEEDS_BLOCKER):
         set_outcome(raw_db, "a1", "blocked")
@@ -311,7 +317,7 @@ def test_resolution_set_by_an_earlier_update_counts(raw_db, work):
     add_evidence(raw_db, "e1", work, created_at=T0_PLUS_1S)
     # Setting resolution alone (no resolved_at) is not checked at all.
     raw_db.execute("UPDATE blockers SET resolution = 'explained earlier' WHERE id = 'b1'")
-    raw_db.execute("UPDATE blockers SET resolved_at = datetime('now') WHERE id = 'b1'")
+    raw_db.execute("UPDATE blockers SET resolved_at = ? WHERE id = 'b1'", (now(raw_db),))
     assert resolved_at(raw_db, "b1") is not None
 
 
@@ -452,7 +458,8 @@ def test_a_lease_expiring_now_is_no_longer_active(raw_db):
     # Active means expires_at > now (text): a lease expiring this very second does not count.
     raw_db.execute(
         "INSERT INTO leases (id, resource_type, resource_id, mode, worker_id, ttl_seconds, "
-        "expires_at) VALUES ('held', 'file', 'res-1', 'exclusive', 'w', 0, datetime('now'))"
+        "expires_at) VALUES ('held', 'file', 'res-1', 'exclusive', 'w', 0, ?)",
+        (now(raw_db),),
     )
     add_lease(raw_db, "new", "exclusive", expires_at=now(raw_db, "+1 hour"))
     assert raw_db.execute("SELECT id FROM leases ORDER BY id").fetchall() == [
@@ -464,7 +471,93 @@ def test_a_lease_expiring_now_is_no_longer_active(raw_db):
 def test_leases_write_check_rejects_a_write_over_an_exclusive_lease(raw_db):
     # Shadowed by leases_any_check (RULES.md §1.9); without it, its own message shows.
     add_lease(raw_db, "held", "exclusive")
-    raw_db.execute("DROP TRIGGER leases_any_check")
+    raw_db.execute("DROP TRIGGER leases_any_check" + (" ON leases" if POSTGRESQL else ""))
     with raises(WRITE_BLOCKED):
         add_lease(raw_db, "new", "write")
     add_lease(raw_db, "reader", "read")  # write_check only looks at write leases
+
+
+# -- concurrency (PostgreSQL) ------------------------------------------------------------
+# SQLite lets one writer in at a time, so its check-then-insert triggers cannot race. On
+# PostgreSQL (READ COMMITTED) they could, and the trigger functions serialize on an advisory
+# lock ('work:<id>', 'lease:<type>:<id>'). Here RACERS transactions, each on its own
+# connection, insert at the same moment and hold their transaction open a little while
+# before COMMIT, so without the lock every one of them would get in.
+RACERS = 32
+
+
+def race(url: str, inserts: list) -> list:
+    """Run ``inserts[i](conn)`` in thread i inside BEGIN ... COMMIT on a connection of its own,
+    all released together; returns, per thread, None (committed) or the exception."""
+    connections = [PgConnection(url) for _ in inserts]
+    start = threading.Barrier(len(inserts))
+    results: list = [None] * len(inserts)
+
+    def run(i: int) -> None:
+        conn = connections[i]
+        try:
+            conn.execute("BEGIN")
+            start.wait(timeout=60)
+            inserts[i](conn)
+            time.sleep(0.2)  # keep the row uncommitted while the others check
+            conn.execute("COMMIT")
+        except Exception as exc:  # noqa: BLE001 - reported per thread
+            results[i] = exc
+            conn.execute("ROLLBACK")
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(inserts))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not any(thread.is_alive() for thread in threads), "a racer hangs"
+    finally:
+        for conn in connections:
+            conn.close()
+    return results
+
+
+def assert_one_winner(results: list, message: str) -> None:
+    winners = [r for r in results if r is None]
+    losers = [r for r in results if r is not None]
+    assert len(winners) == 1, f"{len(winners)} transactions got in"
+    for exc in losers:
+        assert isinstance(exc, sqlite3.IntegrityError), repr(exc)
+        assert str(exc) == message
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_claims_on_one_work_item_admit_exactly_one(raw_db, raw_db_path, work):
+    claims = [
+        lambda conn, i=i: add_attempt(conn, f"race-{i}", work, worker_id=f"worker-{i}")
+        for i in range(RACERS)
+    ]
+    assert_one_winner(race(raw_db_path, claims), DOUBLE_CLAIM)
+    assert scalar(raw_db, "SELECT count(*) FROM attempts WHERE ended_at IS NULL") == 1
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_exclusive_leases_on_one_resource_admit_exactly_one(raw_db, raw_db_path):
+    leases = [
+        lambda conn, i=i: add_lease(conn, f"race-{i}", "exclusive", worker_id=f"worker-{i}")
+        for i in range(RACERS)
+    ]
+    assert_one_winner(race(raw_db_path, leases), EXCLUSIVE_BUSY)
+    assert scalar(raw_db, "SELECT count(*) FROM leases") == 1
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_mixed_leases_never_share_a_resource_with_an_exclusive(raw_db, raw_db_path):
+    modes = ["exclusive", "read", "write", "exclusive"] * (RACERS // 4)
+    leases = [
+        lambda conn, i=i, mode=mode: add_lease(conn, f"race-{i}", mode, worker_id=f"w-{i}")
+        for i, mode in enumerate(modes)
+    ]
+    results = race(raw_db_path, leases)
+    for exc in (r for r in results if r is not None):
+        assert isinstance(exc, sqlite3.IntegrityError), repr(exc)
+        assert str(exc) in (EXCLUSIVE_BUSY, ANY_BLOCKED)
+    held = [mode for mode, r in zip(modes, results, strict=True) if r is None]
+    assert held == ["exclusive"] or (held and "exclusive" not in held), held
+    assert scalar(raw_db, "SELECT count(*) FROM leases") == len(held)

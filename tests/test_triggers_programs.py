@@ -3,16 +3,127 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import threading
 
+import backends
 import pytest
-from kernel_rows import OLD, check_trigger_files, insert, now, one, rows, scalar, versions
+from kernel_rows import (
+    OLD,
+    ROOT,
+    check_trigger_files,
+    contract_triggers,
+    insert,
+    now,
+    one,
+    rows,
+    scalar,
+    versions,
+)
 
 LATER = "2001-01-02 00:00:00"
 
 
+@pytest.mark.sqlite_only  # reads the sqlite/ files; the PostgreSQL check follows
 def test_sql_files_follow_contract(raw_db):
     check_trigger_files(raw_db, "programs", "0002_triggers")
+
+
+def _code(statement: str) -> str:
+    lines = statement.splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("--")).strip()
+
+
+PG_HEADER = re.compile(
+    r"CREATE TRIGGER (\w+) (BEFORE|AFTER) (INSERT|UPDATE|DELETE)(?: OF ([\w, ]+?))? ON (\w+) "
+)
+
+
+def _pg_live_triggers(conn) -> dict[str, tuple]:
+    """{name: (table, timing, event, update_of columns)} of the user triggers in the database
+    (a trigger on several events is listed with them joined by ' OR ')."""
+    events: dict[str, tuple] = {}
+    for name, table, timing, event in conn.execute(
+        "SELECT trigger_name, event_object_table, action_timing, event_manipulation "
+        "FROM information_schema.triggers WHERE trigger_schema = 'public' "
+        "ORDER BY trigger_name, event_manipulation"
+    ):
+        previous = events.get(name, (table, timing, []))
+        events[name] = (table, timing, [*previous[2], event])
+    found = {}
+    for name, (table, timing, names) in events.items():
+        columns = [
+            r[0]
+            for r in conn.execute(
+                "SELECT event_object_column FROM information_schema.triggered_update_columns "
+                "WHERE trigger_schema = 'public' AND trigger_name = ? ORDER BY event_object_column",
+                (name,),
+            )
+        ]
+        found[name] = (table, timing, " OR ".join(names), columns)
+    return found
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_sql_files_follow_contract(raw_db):
+    """The postgresql/ files: per contract trigger, in creation order, its function (with every
+    contract message, raised as SQLSTATE 23000), DROP TRIGGER IF EXISTS, CREATE TRIGGER with the
+    contract's table, timing, event and UPDATE OF columns; the reverse file drops trigger and
+    function in reverse order; the forward file re-runs, the reverse one removes exactly these."""
+    from system.sqlfiles import read_statements
+
+    specs = contract_triggers("programs")
+    names = [t["name"] for t in specs]
+    app = ROOT / "programs"
+    forward = [_code(s) for s in read_statements(app, "postgresql", "0002_triggers")]
+    reverse = [_code(s) for s in read_statements(app, "postgresql", "0002_triggers", reverse=True)]
+
+    expected = []
+    for spec in specs:
+        name, table = spec["name"], spec["table"]
+        expected += [
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger",
+            f"DROP TRIGGER IF EXISTS {name} ON {table};",
+            f"CREATE TRIGGER {name} ",
+        ]
+    assert [s[: len(e)] for s, e in zip(forward, expected, strict=True)] == expected
+    for spec, function, create in zip(specs, forward[0::3], forward[2::3], strict=True):
+        header = PG_HEADER.match(" ".join(create.split()))
+        name, timing, event, update_of, table = header.groups()
+        columns = [c.strip() for c in update_of.split(",")] if update_of else []
+        assert (name, table, timing, event, columns) == (
+            spec["name"],
+            spec["table"],
+            spec["timing"],
+            spec["event"],
+            spec["update_of"],
+        )
+        assert f"EXECUTE FUNCTION {name}();" in create
+        for message in spec["raises"]:
+            assert f"ERRCODE = '23000', MESSAGE = '{message}'" in function, (name, message)
+    assert reverse == [
+        s
+        for spec in reversed(specs)
+        for s in (
+            f"DROP TRIGGER IF EXISTS {spec['name']} ON {spec['table']};",
+            f"DROP FUNCTION IF EXISTS {spec['name']}();",
+        )
+    ]
+
+    before = _pg_live_triggers(raw_db)
+    for spec in specs:
+        event = spec["event"]
+        columns = sorted(spec["update_of"])
+        assert before[spec["name"]] == (spec["table"], spec["timing"], event, columns)
+    for statement in forward:
+        raw_db.execute(statement)
+    assert _pg_live_triggers(raw_db) == before
+    for statement in reverse:
+        raw_db.execute(statement)
+    assert _pg_live_triggers(raw_db) == {n: v for n, v in before.items() if n not in names}
+    left = raw_db.execute("SELECT proname FROM pg_proc WHERE proname = ANY(?)", (names,)).fetchall()
+    assert left == []
 
 
 @pytest.fixture
@@ -154,8 +265,62 @@ def test_charter_singleton_ignores_the_new_rows_deleted_at(raw_db):
 def test_charter_activation_by_update_is_left_to_the_unique_index(raw_db):
     _charter(raw_db, "a")
     _charter(raw_db, "b", is_active=0)
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed"):
+    message = (
+        'duplicate key value violates unique constraint "idx_charter_singleton"'
+        if backends.POSTGRESQL
+        else "UNIQUE constraint failed: charter_docs.doc_type_key"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match=f"^{re.escape(message)}$"):
         raw_db.execute("UPDATE charter_docs SET is_active = 1 WHERE id = 'b'")
+
+
+def _race(conn, first_sql, second_sql, params=((), ())) -> list[Exception]:
+    """PostgreSQL: run ``second_sql`` (its own connection, autocommit) while a transaction that
+    ran ``first_sql`` is still open; assert that it waits for that transaction, commit it, and
+    return what the second statement raised (nothing: [])."""
+    first, second = backends.PgConnection(conn.url), backends.PgConnection(conn.url)
+    errors: list[Exception] = []
+
+    def run_second():
+        try:
+            second.execute(second_sql, params[1])
+        except Exception as exc:  # reported to the test
+            errors.append(exc)
+
+    worker = threading.Thread(target=run_second)
+    try:
+        first.execute("BEGIN")
+        first.execute(first_sql, params[0])
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive(), "the second writer did not wait for the first"
+        first.execute("COMMIT")
+        worker.join(30)
+        assert not worker.is_alive()
+    finally:
+        if first.in_transaction:
+            first.execute("ROLLBACK")
+        worker.join(30)
+        first.close()
+        second.close()
+    return errors
+
+
+CHARTER_INSERT = (
+    "INSERT INTO charter_docs (id, doc_type_key, version, title, content_hash) "
+    "VALUES (?, 'ethos', '1', ?, 'h')"
+)
+
+
+@pytest.mark.postgresql_only
+def test_charter_singleton_concurrent_active_inserts_act_serially(raw_db):
+    # Without the trigger's advisory lock the second insert would not see the first one's
+    # doc and would fail on idx_charter_singleton; SQLite (one writer) deactivates it instead.
+    _charter(raw_db, "old", updated_at=OLD)
+    errors = _race(raw_db, CHARTER_INSERT, CHARTER_INSERT, (("one", "One"), ("two", "Two")))
+    assert errors == []
+    docs = _charters(raw_db)
+    assert (docs["old"][0], docs["one"][0], docs["two"][0]) == (0, 0, 1)
 
 
 # -- version capture ---------------------------------------------------------------------
@@ -261,3 +426,13 @@ def test_cr_version_capture_exact_json(hierarchy):
         '{"title":"Change","status_key":"queue","type_key":"enhancement","size":"M",'
         '"owner":"ann","product_id":"PR","feature_id":null,"target_version":null}'
     )
+
+
+@pytest.mark.postgresql_only
+def test_version_capture_concurrent_updates_number_versions_serially(hierarchy):
+    # The UPDATE's row lock makes the second writer wait; its MAX(version) then sees the
+    # first one's committed snapshot: versions 1 and 2, no unique violation.
+    update = "UPDATE change_requests SET updated_at = ? WHERE id = 'CR'"
+    errors = _race(hierarchy, update, update, ((LATER,), ("2001-01-03 00:00:00",)))
+    assert errors == []
+    assert [v["version"] for v in versions(hierarchy, "cr", "CR")] == [1, 2]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sqlite3
 from collections import deque
 
+import backends
 import pytest
-from conftest import limit_work
 from kernel_rows import (
     OLD,
     add_chain,
@@ -28,6 +29,7 @@ from kernel_rows import (
     scalar,
     versions,
 )
+from view_rows import bound_work, unbound_work
 
 CYCLE = "Circular dependency detected"
 CANNOT_START = "Cannot start: blocking dependencies not complete"
@@ -37,6 +39,12 @@ FAILED_CLAIMS = "POLICY-001: Cannot deploy - failed claims exist. Run: pytest -k
 PENDING_CLAIMS = (
     "POLICY-002: Cannot deploy - pending quantitative claims. "
     "Run: MOTUS_TRACK_CLAIMS=1 pytest -k claim"
+)
+# The database's own NOT NULL error (not a trigger message), in each engine's words.
+NO_INSTANCE_ID = (
+    'null value in column "instance_id" of relation "audit_log" violates not-null constraint'
+    if backends.POSTGRESQL
+    else "NOT NULL constraint failed: audit_log.instance_id"
 )
 
 
@@ -49,18 +57,112 @@ def status(conn, item_id: str) -> str:
 
 
 def soft_delete(conn, item_id: str) -> None:
-    conn.execute("UPDATE roadmap_items SET deleted_at = datetime('now') WHERE id = ?", (item_id,))
+    conn.execute("UPDATE roadmap_items SET deleted_at = ? WHERE id = ?", (now(conn), item_id))
+
+
+def assert_json(text: str, expected: dict) -> None:
+    """Trigger-written JSON (RULES.md §1.6): these keys, in this order, with these values. On
+    SQLite also the exact text (no whitespace); PostgreSQL's json_build_object puts spaces
+    around ':' and after ',' (accepted: readers parse the JSON)."""
+    assert json.loads(text, object_pairs_hook=list) == list(expected.items()), text
+    if not backends.POSTGRESQL:
+        assert text == json.dumps(expected, separators=(",", ":"))
 
 
 @pytest.fixture(autouse=True)
 def bounded_work(raw_db):
     """Each test here needs about a million VM instructions at most. A graph walk that
     enumerates paths would run for hours on the larger graphs below; fail fast instead."""
-    limit_work(raw_db, 100_000_000)
+    bound_work(raw_db, 100_000_000)
 
 
+@pytest.mark.sqlite_only  # reads the sqlite/ SQL files and sqlite_master
 def test_sql_files_follow_contract(raw_db):
     check_trigger_files(raw_db, "roadmap", "0002_triggers")
+
+
+# PostgreSQL trigger type bits (pg_trigger.tgtype).
+ROW, BEFORE, INSERT, DELETE, UPDATE = 1, 2, 4, 8, 16
+
+
+def pg_triggers(conn) -> dict[str, dict]:
+    """The database's own triggers on PostgreSQL: table, timing, event, UPDATE OF columns,
+    whether per row, and the name and source of the function each one runs."""
+    found = rows(
+        conn,
+        "SELECT t.tgname AS name, c.relname AS tbl, t.tgtype AS type, p.proname AS function, "
+        "p.prosrc AS source, ARRAY(SELECT a.attname::text FROM unnest(t.tgattr) AS k(attnum) "
+        "JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k.attnum) AS columns "
+        "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal",
+    )
+    result = {}
+    for r in found:
+        kind = r["type"]
+        events = [
+            e
+            for bit, e in ((INSERT, "INSERT"), (DELETE, "DELETE"), (UPDATE, "UPDATE"))
+            if kind & bit
+        ]
+        result[r["name"]] = {
+            "table": r["tbl"],
+            "timing": "BEFORE" if kind & BEFORE else "AFTER",
+            "events": events,
+            "row": bool(kind & ROW),
+            "columns": list(r["columns"]),
+            "function": r["function"],
+            "source": r["source"],
+        }
+    return result
+
+
+def pg_functions(conn) -> set[str]:
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT proname FROM pg_proc WHERE pronamespace = current_schema()::regnamespace"
+        )
+    }
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_sql_files_follow_contract(raw_db):
+    """The PostgreSQL counterpart of test_sql_files_follow_contract: every contract trigger of
+    the app exists with its table, timing, event and UPDATE OF columns, for each row, runs the
+    function of the same name, and that function raises each contract message; the forward
+    file re-runs in place, and the reverse file drops exactly these triggers and functions."""
+    from kernel_rows import ROOT, contract_triggers
+
+    from system.sqlfiles import read_statements
+
+    specs = contract_triggers("roadmap")
+    names = [t["name"] for t in specs]
+    live = pg_triggers(raw_db)
+    for spec in specs:
+        got = live[spec["name"]]
+        assert (got["table"], got["timing"], got["events"], got["columns"], got["row"]) == (
+            spec["table"],
+            spec["timing"],
+            [spec["event"]],
+            spec["update_of"],
+            True,
+        ), spec["name"]
+        assert got["function"] == spec["name"]
+        for message in spec["raises"]:
+            assert "ERRCODE = '23000'" in got["source"], spec["name"]
+            assert f"'{message}'" in got["source"], (spec["name"], message)
+
+    forward = read_statements(ROOT / "roadmap", "postgresql", "0002_triggers")
+    reverse = read_statements(ROOT / "roadmap", "postgresql", "0002_triggers", reverse=True)
+    functions = pg_functions(raw_db)
+    assert set(names) <= functions
+    for statement in forward:
+        raw_db.execute(statement)
+    assert pg_triggers(raw_db) == live
+    for statement in reverse:
+        raw_db.execute(statement)
+    assert set(pg_triggers(raw_db)) == set(live) - set(names)
+    assert pg_functions(raw_db) == functions - set(names)
 
 
 # -- roadmap_version_capture -------------------------------------------------------------
@@ -69,12 +171,19 @@ def test_roadmap_version_capture_snapshots_the_new_row(raw_db):
     before = now(raw_db)
     raw_db.execute(
         "UPDATE roadmap_items SET title = 'new2', status_key = 'completed', "
-        "updated_at = datetime('now') WHERE id = 'D'"
+        "updated_at = ? WHERE id = 'D'",
+        (now(raw_db),),
     )
     [snapshot] = versions(raw_db, "roadmap_item", "D")
-    assert snapshot["raw_data"] == (
-        '{"title":"new2","phase_key":"phase_a",'
-        '"status_key":"completed","owner":null,"target_date":null}'
+    assert_json(
+        snapshot["raw_data"],
+        {
+            "title": "new2",
+            "phase_key": "phase_a",
+            "status_key": "completed",
+            "owner": None,
+            "target_date": None,
+        },
     )
     assert (snapshot["version"], snapshot["changed_by"], snapshot["change_reason"]) == (
         1,
@@ -178,12 +287,12 @@ def ladder(conn, layers: int) -> list[tuple[str, str]]:
 
 def test_graph_walks_do_not_enumerate_paths(raw_db):
     # A path-enumerating walk would run "forever"; make it fail fast instead.
-    limit_work(raw_db, 20_000_000)
+    bound_work(raw_db, 20_000_000)
     pairs = ladder(raw_db, 41)  # 2**40 paths from the top to the bottom layer
     with raises(CYCLE):
         depend(raw_db, pairs[-1][0], pairs[0][0])
     assignment = assign(raw_db, pairs[0][0])
-    raw_db.set_progress_handler(None, 0)
+    unbound_work(raw_db)
     surfaced = prerequisites(raw_db, assignment)
     assert surfaced == {item: k for k, pair in enumerate(pairs) if k for item in pair}
 
@@ -265,6 +374,7 @@ def test_dependency_insert_writes_an_audit_row(raw_db):
     first, second = audit_rows(raw_db, "roadmap_dependency")
     assert before <= first.pop("timestamp") <= now(raw_db)
     first.pop("id")
+    assert_json(first.pop("new_value"), {"item_id": "B", "depends_on_id": "A", "type": "blocks"})
     assert first == {
         "event_type": "roadmap_dependency",
         "actor": "system",
@@ -272,28 +382,20 @@ def test_dependency_insert_writes_an_audit_row(raw_db):
         "resource_id": "B->A",
         "action": "create",
         "old_value": None,
-        "new_value": '{"item_id":"B","depends_on_id":"A","type":"blocks"}',
         "context": None,
         "instance_id": instance_id(raw_db),
         "protocol_version": 1,
     }
-    assert (second["actor"], second["resource_id"], second["new_value"]) == (
-        "user:ann",
-        "C->A",
-        '{"item_id":"C","depends_on_id":"A","type":"soft"}',
-    )
+    assert (second["actor"], second["resource_id"]) == ("user:ann", "C->A")
+    assert_json(second["new_value"], {"item_id": "C", "depends_on_id": "A", "type": "soft"})
 
 
 def test_audit_rows_need_the_instance_id(raw_db):
     add_items(raw_db, "A", "B")
     raw_db.execute("DELETE FROM instance_config WHERE key = 'instance_id'")
-    with pytest.raises(
-        sqlite3.IntegrityError, match="^NOT NULL constraint failed: audit_log.instance_id$"
-    ):
+    with pytest.raises(sqlite3.IntegrityError, match=f"^{re.escape(NO_INSTANCE_ID)}$"):
         depend(raw_db, "A", "B")
-    with pytest.raises(
-        sqlite3.IntegrityError, match="^NOT NULL constraint failed: audit_log.instance_id$"
-    ):
+    with pytest.raises(sqlite3.IntegrityError, match=f"^{re.escape(NO_INSTANCE_ID)}$"):
         assign(raw_db, "A")
 
 
@@ -306,6 +408,7 @@ def test_assignment_insert_writes_an_audit_row(raw_db):
     first, second = audit_rows(raw_db, "roadmap_assignment")
     assert before <= first.pop("timestamp") <= now(raw_db)
     first.pop("id")
+    assert_json(first.pop("new_value"), {"item_id": "A", "agent_id": "agent-7", "role": "reviewer"})
     assert first == {
         "event_type": "roadmap_assignment",
         "actor": "system",
@@ -313,15 +416,12 @@ def test_assignment_insert_writes_an_audit_row(raw_db):
         "resource_id": "A",
         "action": "assign",
         "old_value": None,
-        "new_value": '{"item_id":"A","agent_id":"agent-7","role":"reviewer"}',
         "context": None,
         "instance_id": instance_id(raw_db),
         "protocol_version": 1,
     }
-    assert (second["actor"], second["new_value"]) == (
-        "user:bo",
-        '{"item_id":"A","agent_id":"agent-8","role":"implementer"}',
-    )
+    assert second["actor"] == "user:bo"
+    assert_json(second["new_value"], {"item_id": "A", "agent_id": "agent-8", "role": "implementer"})
     assert audit_rows(raw_db, "assignment_cascade") == []  # A has no prerequisites
 
 
@@ -343,6 +443,15 @@ def test_cascade_surfaces_the_transitive_chain(raw_db):
     [cascade] = audit_rows(raw_db, "assignment_cascade")
     assert before <= cascade.pop("timestamp") <= after
     cascade.pop("id")
+    assert_json(
+        cascade.pop("new_value"),
+        {
+            "assignment_id": assignment,
+            "item_id": "A",
+            "agent_id": "agent-1",
+            "unassigned_prereqs": "B, C",
+        },
+    )
     assert cascade == {
         "event_type": "assignment_cascade",
         "actor": "user:ann",
@@ -350,15 +459,6 @@ def test_cascade_surfaces_the_transitive_chain(raw_db):
         "resource_id": "A",
         "action": "cascade_detected",
         "old_value": None,
-        "new_value": json.dumps(
-            {
-                "assignment_id": assignment,
-                "item_id": "A",
-                "agent_id": "agent-1",
-                "unassigned_prereqs": "B, C",
-            },
-            separators=(",", ":"),
-        ),
         "context": None,
         "instance_id": instance_id(raw_db),
         "protocol_version": 1,
@@ -638,3 +738,69 @@ def test_phase_limit_is_not_checked_on_update(raw_db):
     add_item(raw_db, "mover", phase="phase_b")
     raw_db.execute("UPDATE roadmap_items SET phase_key = 'phase_a' WHERE id = 'mover'")
     assert scalar(raw_db, "SELECT count(*) FROM roadmap_items WHERE phase_key = 'phase_a'") == 51
+
+
+# -- concurrent writers (PostgreSQL) -----------------------------------------------------------
+# SQLite has one writer at a time. On PostgreSQL two transactions run side by side, so the
+# checks that look at other rows take an advisory lock first (phase limit: 'phase:<key>';
+# cycle check: 'dependencies'): the second writer waits for the first to end and then sees its
+# rows, where without the lock both would pass the check on the same state.
+
+
+def race(raw_db, first, second) -> Exception | None:
+    """Run ``first`` in an open transaction on ``raw_db``, then ``second`` on another
+    connection in a thread; once that one waits on an advisory lock, commit the first.
+    Returns what ``second`` raised (None if it succeeded)."""
+    import threading
+    import time
+
+    other = backends.PgConnection(raw_db.url)
+    outcome: dict = {}
+
+    def run_second():
+        try:
+            other.execute("BEGIN")
+            second(other)
+            other.execute("COMMIT")
+            outcome["error"] = None
+        except Exception as exc:  # noqa: BLE001 - handed back to the test
+            other.execute("ROLLBACK")
+            outcome["error"] = exc
+
+    try:
+        raw_db.execute("BEGIN")
+        first(raw_db)
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not scalar(
+            raw_db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ):
+            assert thread.is_alive() and time.monotonic() < deadline, "second never waited"
+            time.sleep(0.02)
+        raw_db.execute("COMMIT")
+        thread.join(30)
+        assert not thread.is_alive()
+        return outcome["error"]
+    finally:
+        other.close()
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_inserts_cannot_both_take_the_last_place_in_a_phase(raw_db):
+    unbound_work(raw_db)
+    for i in range(49):
+        add_item(raw_db, f"A{i}")
+    error = race(raw_db, lambda c: add_item(c, "first"), lambda c: add_item(c, "second"))
+    assert isinstance(error, sqlite3.IntegrityError) and str(error) == PHASE_FULL
+    assert scalar(raw_db, "SELECT count(*) FROM roadmap_items WHERE phase_key = 'phase_a'") == 50
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_edges_cannot_close_a_cycle_between_them(raw_db):
+    unbound_work(raw_db)
+    add_items(raw_db, "A", "B", "C")
+    depend(raw_db, "A", "B")
+    error = race(raw_db, lambda c: depend(c, "B", "C"), lambda c: depend(c, "C", "A"))
+    assert isinstance(error, sqlite3.IntegrityError) and str(error) == CYCLE
+    assert scalar(raw_db, "SELECT count(*) FROM roadmap_dependencies") == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import backends
 import pytest
 from view_rows import by, column, contract_columns, feature, product, program, select
 
@@ -17,13 +18,31 @@ PROGRAMS_VIEWS = [
 ]
 
 
+def _view_names(conn) -> set[str]:
+    """Names of the views in the database (SQLite or PostgreSQL)."""
+    if backends.POSTGRESQL:
+        sql = "SELECT table_name FROM information_schema.views WHERE table_schema = 'public'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'view'"
+    return {r[0] for r in conn.execute(sql)}
+
+
+def _view_columns(conn, view: str) -> list[str]:
+    """A view's column names in declared order (SQLite or PostgreSQL)."""
+    if backends.POSTGRESQL:
+        found = conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position",
+            (view,),
+        )
+        return [r[0] for r in found]
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({view})")]
+
+
 @pytest.mark.parametrize("view", PROGRAMS_VIEWS)
 def test_view_exists_with_contract_columns(raw_db, view):
-    assert raw_db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?", (view,)
-    ).fetchone(), f"{view} missing"
-    cols = [r[1] for r in raw_db.execute(f"PRAGMA table_info({view})")]
-    assert cols == contract_columns(view)
+    assert view in _view_names(raw_db), f"{view} missing"
+    assert _view_columns(raw_db, view) == contract_columns(view)
     select(raw_db, view)
 
 
@@ -321,15 +340,17 @@ def test_standards_summary(raw_db):
     _standard(raw_db, "cr", level="cr", sort=0)
     _standard(raw_db, "odd", level="galaxy", check="vibes", sort=5)  # unknown: NULL, first
     _standard(raw_db, "gone", level="program", deleted=True)
-    raw_db.executemany(
-        "INSERT INTO standard_assignments (standard_id, entity_type, entity_id) VALUES (?, ?, ?)",
-        [
-            ("feat2", "feature", "a"),
-            ("feat2", "feature", "b"),
-            ("feat2", "product", "a"),
-            ("prog", "program", "x"),
-        ],
-    )
+    for assignment in [
+        ("feat2", "feature", "a"),
+        ("feat2", "feature", "b"),
+        ("feat2", "product", "a"),
+        ("prog", "program", "x"),
+    ]:
+        raw_db.execute(
+            "INSERT INTO standard_assignments (standard_id, entity_type, entity_id) "
+            "VALUES (?, ?, ?)",
+            assignment,
+        )
     rows = select(raw_db, "v_standards_summary")
     assert column(rows, "id") == ["odd", "prog", "feat1", "feat2", "cr"]
     r = by(rows, "id")
@@ -391,10 +412,9 @@ def test_forward_file_replaces_existing_views_and_reverse_drops_them(raw_db):
     app = Path(__file__).resolve().parent.parent / "programs"
     raw_db.execute("DROP VIEW v_open_crs")
     raw_db.execute("CREATE VIEW v_open_crs AS SELECT 1 AS stale")
-    for statement in read_statements(app, "sqlite", "0003_views"):
+    for statement in read_statements(app, backends.VENDOR, "0003_views"):
         raw_db.execute(statement)
     select(raw_db, "v_open_crs")
-    for statement in read_statements(app, "sqlite", "0003_views", reverse=True):
+    for statement in read_statements(app, backends.VENDOR, "0003_views", reverse=True):
         raw_db.execute(statement)
-    left = {r[0] for r in raw_db.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
-    assert left.isdisjoint(PROGRAMS_VIEWS)
+    assert _view_names(raw_db).isdisjoint(PROGRAMS_VIEWS)

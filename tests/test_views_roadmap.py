@@ -10,18 +10,25 @@ from __future__ import annotations
 import random
 import sqlite3
 
+import backends
 import pytest
-from conftest import limit_work
 from view_rows import (
     assign,
+    bound_work,
     by,
     claim,
     column,
     contract_columns,
     dep,
     item,
+    query_plan,
     select,
     split,
+    unbound_work,
+    view_and_trigger_sql,
+    view_columns,
+    view_definition,
+    view_names,
 )
 
 ROADMAP_VIEWS = [
@@ -43,12 +50,8 @@ ROADMAP_VIEWS = [
 
 @pytest.mark.parametrize("view", ROADMAP_VIEWS)
 def test_view_exists_with_contract_columns(raw_db, view):
-    sql = raw_db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", (view,)
-    ).fetchone()
-    assert sql is not None, f"{view} missing"
-    cols = [r[1] for r in raw_db.execute(f"PRAGMA table_info({view})")]
-    assert cols == contract_columns(view)
+    assert view_definition(raw_db, view) is not None, f"{view} missing"
+    assert view_columns(raw_db, view) == contract_columns(view)
     select(raw_db, view)  # queryable, cursor columns checked too
 
 
@@ -442,31 +445,24 @@ def test_assignment_view_uses_reachability_not_paths(raw_db):
         prev = top
     assign(raw_db, prev, "ladder")
     # A path-enumerating count (2**40 paths) would never finish; fail fast instead.
-    limit_work(raw_db, 20_000_000)
+    bound_work(raw_db, 20_000_000)
     row = select(raw_db, "v_assignment_with_prerequisites", "item_id = ?", (prev,))[0]
-    raw_db.set_progress_handler(None, 0)
+    unbound_work(raw_db)
     # 80 levels deep; levels 1..50 hold L/R40..L/R16 and T39..T15: 25 diamonds, 75 items
     assert row["unmet_prereq_count"] == 75
-    plan = " ".join(
-        r[3]
-        for r in raw_db.execute(
-            "EXPLAIN QUERY PLAN SELECT * FROM v_assignment_with_prerequisites WHERE item_id = ?",
-            (prev,),
-        )
+    plan = query_plan(
+        raw_db, "SELECT * FROM v_assignment_with_prerequisites WHERE item_id = ?", (prev,)
     )
     assert "v_prerequisite_chain" not in plan
-    view_sql = raw_db.execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'v_assignment_with_prerequisites'"
-    ).fetchone()[0]
-    assert "v_prerequisite_chain" not in view_sql
+    assert "v_prerequisite_chain" not in view_definition(raw_db, "v_assignment_with_prerequisites")
 
 
 def test_no_other_view_reads_prerequisite_chain(raw_db):
-    for name, sql in raw_db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type IN ('view', 'trigger') "
-        "AND name != 'v_prerequisite_chain'"
-    ):
-        assert "v_prerequisite_chain" not in sql, name
+    found = view_and_trigger_sql(raw_db)
+    assert {"v_ready_items", "roadmap_assignment_cascade"} <= {name for name, _ in found}
+    for name, sql in found:
+        if name != "v_prerequisite_chain":
+            assert "v_prerequisite_chain" not in sql, name
 
 
 # -- v_unassigned_prerequisites --------------------------------------------------------------
@@ -475,11 +471,12 @@ def test_no_other_view_reads_prerequisite_chain(raw_db):
 def _prereq_rows(conn, rows):
     """Replace whatever the cascade trigger surfaced with exactly these rows."""
     conn.execute("DELETE FROM assignment_prerequisites")
-    conn.executemany(
-        "INSERT INTO assignment_prerequisites (source_assignment_id, prerequisite_item_id, "
-        "depth, resolved_at) VALUES (?, ?, ?, ?)",
-        rows,
-    )
+    for row in rows:
+        conn.execute(
+            "INSERT INTO assignment_prerequisites (source_assignment_id, prerequisite_item_id, "
+            "depth, resolved_at) VALUES (?, ?, ?, ?)",
+            row,
+        )
 
 
 def test_unassigned_prerequisites_grouping_and_order(raw_db):
@@ -548,9 +545,7 @@ def test_next_rank(raw_db):
         "phase_a": {"phase_key": "phase_a", "next_rank": 3.5},
         "phase_b": {"phase_key": "phase_b", "next_rank": 1.0},
     }
-    assert raw_db.execute(
-        "SELECT typeof(next_rank) FROM v_next_rank WHERE phase_key = 'phase_b'"
-    ).fetchone() == ("real",)
+    assert all(isinstance(r["next_rank"], float) for r in rows.values())  # REAL, even 1.0
 
 
 # -- v_roadmap_with_deps ---------------------------------------------------------------------
@@ -632,8 +627,7 @@ def test_roadmap_progress_counts_and_rounding(raw_db):
     assert rows["phase_c"]["pct_complete"] == 1.3
     assert rows["phase_d"]["pct_complete"] == 100.0
     assert rows["phase_e"]["total_items"] == 1 and rows["phase_e"]["pct_complete"] == 0.0
-    types = dict(raw_db.execute("SELECT phase_key, typeof(pct_complete) FROM v_roadmap_progress"))
-    assert set(types.values()) == {"real"}
+    assert all(isinstance(r["pct_complete"], float) for r in rows.values())  # REAL, even 0.0
 
 
 def test_roadmap_progress_order_by_terminology_nulls_first(raw_db):
@@ -771,8 +765,8 @@ def test_can_deploy_matches_the_deploy_gate(raw_db):
     """A website deployment insert succeeds iff v_can_deploy says READY."""
 
     def gate_allows():
+        raw_db.execute("BEGIN")
         try:
-            raw_db.execute("SAVEPOINT probe")
             raw_db.execute(
                 "INSERT INTO deployment_events (target, version) VALUES ('website', '1')"
             )
@@ -780,8 +774,7 @@ def test_can_deploy_matches_the_deploy_gate(raw_db):
         except sqlite3.IntegrityError:
             return False
         finally:
-            raw_db.execute("ROLLBACK TO probe")
-            raw_db.execute("RELEASE probe")
+            raw_db.execute("ROLLBACK")
 
     seen = []
     for cid, kind, status in [
@@ -843,21 +836,43 @@ def test_forward_file_replaces_existing_views_and_reverse_drops_them(raw_db):
     from system.sqlfiles import read_statements
 
     app = Path(__file__).resolve().parent.parent / "roadmap"
+    item(raw_db, "A")
+    item(raw_db, "B")
+    dep(raw_db, "A", "B")
+    assign(raw_db, "A", "alice")
     raw_db.execute("DROP VIEW v_assignment_with_prerequisites")
-    # the reference's broken definition (DISTINCT aggregate with a separator)
-    raw_db.execute(
-        "CREATE VIEW v_assignment_with_prerequisites AS SELECT ra.id AS assignment_id, "
-        "ra.item_id, NULL AS item_title, ra.agent_id, ra.role, ra.status AS assignment_status, "
-        "NULL AS item_status, NULL AS readiness, 0 AS unmet_prereq_count, "
-        "NULL AS immediate_blockers, GROUP_CONCAT(DISTINCT ra.agent_id, ', ') "
-        "AS blocker_assignees FROM roadmap_assignments ra"
+    if backends.POSTGRESQL:
+        # An older definition with the contract's columns but other values (PostgreSQL
+        # accepts the reference's DISTINCT aggregate with a separator, so that one would work).
+        raw_db.execute(
+            "CREATE VIEW v_assignment_with_prerequisites AS SELECT ra.id AS assignment_id, "
+            "ra.item_id, NULL::text AS item_title, ra.agent_id, ra.role, "
+            "ra.status AS assignment_status, NULL::text AS item_status, "
+            "'old'::text AS readiness, 0 AS unmet_prereq_count, "
+            "NULL::text AS immediate_blockers, NULL::text AS blocker_assignees "
+            "FROM roadmap_assignments ra"
+        )
+        assert select(raw_db, "v_assignment_with_prerequisites")[0]["readiness"] == "old"
+    else:
+        # the reference's broken definition (DISTINCT aggregate with a separator)
+        raw_db.execute(
+            "CREATE VIEW v_assignment_with_prerequisites AS SELECT ra.id AS assignment_id, "
+            "ra.item_id, NULL AS item_title, ra.agent_id, ra.role, "
+            "ra.status AS assignment_status, NULL AS item_status, NULL AS readiness, "
+            "0 AS unmet_prereq_count, NULL AS immediate_blockers, "
+            "GROUP_CONCAT(DISTINCT ra.agent_id, ', ') AS blocker_assignees "
+            "FROM roadmap_assignments ra"
+        )
+        with pytest.raises(Exception, match="DISTINCT aggregates"):
+            raw_db.execute("SELECT * FROM v_assignment_with_prerequisites").fetchall()
+    for statement in read_statements(app, backends.VENDOR, "0003_views"):
+        raw_db.execute(statement)
+    [row] = select(raw_db, "v_assignment_with_prerequisites")
+    assert (row["item_title"], row["readiness"], row["unmet_prereq_count"]) == (
+        "Title A",
+        "blocked",
+        1,
     )
-    with pytest.raises(Exception, match="DISTINCT aggregates"):
-        raw_db.execute("SELECT * FROM v_assignment_with_prerequisites").fetchall()
-    for statement in read_statements(app, "sqlite", "0003_views"):
+    for statement in read_statements(app, backends.VENDOR, "0003_views", reverse=True):
         raw_db.execute(statement)
-    select(raw_db, "v_assignment_with_prerequisites")
-    for statement in read_statements(app, "sqlite", "0003_views", reverse=True):
-        raw_db.execute(statement)
-    left = {r[0] for r in raw_db.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
-    assert left.isdisjoint(ROADMAP_VIEWS)
+    assert view_names(raw_db).isdisjoint(ROADMAP_VIEWS)

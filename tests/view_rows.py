@@ -1,14 +1,18 @@
 """Small helpers for the view tests: read a view (checking its columns against the contract)
 and insert fixture rows with raw SQL.
 
-Inserts go through plain ``sqlite3`` so the tests exercise the database, not the ORM.
+Inserts go through plain ``sqlite3`` (on PostgreSQL ``backends.PgConnection``, which takes the
+same calls) so the tests exercise the database, not the ORM. The catalog helpers below read
+views and triggers on either backend.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
+import backends
 import contract_ddl
+from conftest import limit_work
 
 
 def contract_columns(view: str) -> list[str]:
@@ -28,6 +32,93 @@ def select(conn: sqlite3.Connection, view: str, where: str = "", params=()) -> l
     names = [d[0] for d in cur.description]
     assert names == contract_columns(view), f"{view}: columns {names}"
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+# -- catalog and work limits, on either backend -----------------------------------------------
+
+
+def view_definition(conn, view: str) -> str | None:
+    """The view's SQL as the database keeps it (None when there is no such view)."""
+    if backends.POSTGRESQL:
+        row = conn.execute(
+            "SELECT definition FROM pg_views WHERE schemaname = current_schema() AND viewname = ?",
+            (view,),
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", (view,)
+        ).fetchone()
+    return row[0] if row else None
+
+
+def view_names(conn) -> set[str]:
+    if backends.POSTGRESQL:
+        sql = "SELECT viewname FROM pg_views WHERE schemaname = current_schema()"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'view'"
+    return {r[0] for r in conn.execute(sql)}
+
+
+def view_columns(conn, view: str) -> list[str]:
+    """The view's column names in order, from the catalog (not from a query)."""
+    if backends.POSTGRESQL:
+        found = conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (view,),
+        )
+        return [r[0] for r in found]
+    return [r[1] for r in conn.execute(f"PRAGMA table_info({view})")]
+
+
+def view_and_trigger_sql(conn) -> list[tuple[str, str]]:
+    """(name, SQL) of every view and trigger; on PostgreSQL a trigger's SQL is its
+    definition followed by the source of the function it runs."""
+    if backends.POSTGRESQL:
+        views = conn.execute(
+            "SELECT viewname, definition FROM pg_views WHERE schemaname = current_schema()"
+        ).fetchall()
+        triggers = conn.execute(
+            "SELECT t.tgname, pg_get_triggerdef(t.oid) || ' ' || p.prosrc "
+            "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+        ).fetchall()
+        return [tuple(r) for r in views + triggers]
+    return [
+        tuple(r)
+        for r in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')"
+        )
+    ]
+
+
+def query_plan(conn, sql: str, params=()) -> str:
+    """The database's plan for ``sql`` as one text (names of what it reads)."""
+    if backends.POSTGRESQL:
+        return "\n".join(r[0] for r in conn.execute(f"EXPLAIN VERBOSE {sql}", params))
+    return " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+def bound_work(conn, instructions: int) -> None:
+    """Fail fast instead of running "forever" when a statement does far more work than it
+    should (a graph walk that enumerates paths): on SQLite once the connection has run this
+    many VM instructions in total (``conftest.limit_work``); on PostgreSQL any statement that
+    runs longer than 1 s per 5 million instructions (at least 5 s) is cancelled
+    (``sqlite3.OperationalError`` through ``backends.PgConnection``)."""
+    if backends.POSTGRESQL:
+        seconds = max(5, instructions // 5_000_000)
+        conn.execute(f"SET statement_timeout = '{seconds}s'")
+    else:
+        limit_work(conn, instructions)
+
+
+def unbound_work(conn) -> None:
+    """Undo :func:`bound_work`."""
+    if backends.POSTGRESQL:
+        conn.execute("SET statement_timeout = 0")
+    else:
+        conn.set_progress_handler(None, 0)
 
 
 def column(rows: list[dict], name: str) -> list:

@@ -1,0 +1,47 @@
+-- PostgreSQL counterpart of ../sqlite/0003_triggers.reverse.sql
+-- Reverse of kernel 0003_triggers.sql: drop its triggers and their functions, most recently
+-- created first.
+DROP TRIGGER IF EXISTS leases_any_check ON leases;
+DROP FUNCTION IF EXISTS leases_any_check();
+DROP TRIGGER IF EXISTS leases_write_check ON leases;
+DROP FUNCTION IF EXISTS leases_write_check();
+DROP TRIGGER IF EXISTS leases_exclusive_check ON leases;
+DROP FUNCTION IF EXISTS leases_exclusive_check();
+DROP TRIGGER IF EXISTS kernel_outcomes_no_delete ON kernel_outcomes;
+DROP FUNCTION IF EXISTS kernel_outcomes_no_delete();
+DROP TRIGGER IF EXISTS kernel_outcomes_no_update ON kernel_outcomes;
+DROP FUNCTION IF EXISTS kernel_outcomes_no_update();
+DROP TRIGGER IF EXISTS kernel_evidence_no_delete ON kernel_evidence;
+DROP FUNCTION IF EXISTS kernel_evidence_no_delete();
+DROP TRIGGER IF EXISTS kernel_evidence_no_update ON kernel_evidence;
+DROP FUNCTION IF EXISTS kernel_evidence_no_update();
+DROP TRIGGER IF EXISTS kernel_decisions_no_delete ON kernel_decisions;
+DROP FUNCTION IF EXISTS kernel_decisions_no_delete();
+DROP TRIGGER IF EXISTS kernel_decisions_no_update ON kernel_decisions;
+DROP FUNCTION IF EXISTS kernel_decisions_no_update();
+DROP TRIGGER IF EXISTS blockers_resolution_requires_justification ON blockers;
+DROP FUNCTION IF EXISTS blockers_resolution_requires_justification();
+DROP TRIGGER IF EXISTS blockers_resolution_immutable ON blockers;
+DROP FUNCTION IF EXISTS blockers_resolution_immutable();
+DROP TRIGGER IF EXISTS evidence_no_delete ON evidence;
+DROP FUNCTION IF EXISTS evidence_no_delete();
+DROP TRIGGER IF EXISTS evidence_no_update ON evidence;
+DROP FUNCTION IF EXISTS evidence_no_update();
+DROP TRIGGER IF EXISTS decisions_no_delete ON decisions;
+DROP FUNCTION IF EXISTS decisions_no_delete();
+DROP TRIGGER IF EXISTS decisions_no_update ON decisions;
+DROP FUNCTION IF EXISTS decisions_no_update();
+DROP TRIGGER IF EXISTS attempts_blocked_requires_blocker ON attempts;
+DROP FUNCTION IF EXISTS attempts_blocked_requires_blocker();
+DROP TRIGGER IF EXISTS attempts_completion_requires_evidence ON attempts;
+DROP FUNCTION IF EXISTS attempts_completion_requires_evidence();
+DROP TRIGGER IF EXISTS attempts_handoff_requires_reason ON attempts;
+DROP FUNCTION IF EXISTS attempts_handoff_requires_reason();
+DROP TRIGGER IF EXISTS attempts_no_claim_blocked ON attempts;
+DROP FUNCTION IF EXISTS attempts_no_claim_blocked();
+DROP TRIGGER IF EXISTS attempts_no_double_claim ON attempts;
+DROP FUNCTION IF EXISTS attempts_no_double_claim();
+DROP TRIGGER IF EXISTS compiled_contracts_no_delete ON compiled_contracts;
+DROP FUNCTION IF EXISTS compiled_contracts_no_delete();
+DROP TRIGGER IF EXISTS compiled_contracts_no_update ON compiled_contracts;
+DROP FUNCTION IF EXISTS compiled_contracts_no_update();

@@ -1,0 +1,2 @@
+-- PostgreSQL counterpart of ../sqlite/0004_adopt_upstream_file.reverse.sql
+-- Nothing to undo: the contract's idx_leases_active stays (0001_initial owns it).
