@@ -9,6 +9,11 @@ one freshly migrated coordination.db:
       POST release, with 1 and then 4 concurrent clients (one agent token per client).
 
     python bench/api_cycle.py [--cycles 500] [--http-cycles 1000] [--worker-class sync]
+                              [--workers 2,4,8] [--database-url postgres://…]
+
+``--database-url`` runs (c) on PostgreSQL instead (a database per run, copied from a migrated
+template database created beside the URL's database, all dropped afterwards); (a) and (b)
+are SQLite's and are skipped. ``--workers`` lists gunicorn worker counts to run (c) with.
 
 The default is gunicorn's ``sync`` worker (the README's production command): it answers
 each request on its own connection, so the kernel spreads clients over both workers. With
@@ -46,8 +51,19 @@ GOAL_SERVICE_RATIO = 0.30
 GOAL_HTTP4_CYCLES = 170.0
 
 
-def manage(db: Path, *args: str) -> str:
-    env = {**os.environ, "MOTUS_DB_PATH": str(db)}
+def database_env(db: Path | str) -> dict:
+    """The environment that points manage.py/gunicorn at ``db``: a SQLite file or a URL."""
+    env = {**os.environ}
+    if str(db).startswith("postgres"):
+        env["DATABASE_URL"] = str(db)
+    else:
+        env["MOTUS_DB_PATH"] = str(db)
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def manage(db: Path | str, *args: str) -> str:
+    env = database_env(db)
     result = subprocess.run(
         [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -74,6 +90,63 @@ def build_template(folder: Path, items: int, agents: int) -> tuple[Path, list[st
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return db, tokens
+
+
+class Postgres:
+    """Scratch databases on the cluster of ``url``: a migrated template, then one copy per run."""
+
+    def __init__(self, url: str):
+        from urllib.parse import urlsplit
+
+        self.url = url
+        self.parts = urlsplit(url)
+        self.prefix = f"bench_{secrets.token_hex(4)}"
+        self.created: list[str] = []
+
+    def url_for(self, name: str) -> str:
+        return self.parts._replace(path="/" + name).geturl()
+
+    def connect(self, name: str = "postgres", autocommit: bool = True):
+        import psycopg
+
+        return psycopg.connect(self.url_for(name), autocommit=autocommit)  # libpq reads URLs
+
+    def create(self, name: str, template: str | None = None) -> str:
+        name = f"{self.prefix}_{name}"
+        with self.connect() as conn:
+            copy = f' TEMPLATE "{template}"' if template else ""
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
+        self.created.append(name)
+        return name
+
+    def drop_all(self) -> None:
+        with self.connect() as conn:
+            for name in reversed(self.created):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def build_template(self, items: int, agents: int) -> tuple[str, list[str]]:
+        name = self.create("template")
+        url = self.url_for(name)
+        manage(url, "migrate", "--noinput", "-v0")
+        tokens = [manage(url, "create_agent", f"bench{n}") for n in range(agents)]
+        with self.connect(name, autocommit=False) as conn:
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO roadmap_items (id, phase_key, title, status_key, rank)"
+                    " VALUES (%s, 'phase_a', %s, 'deferred', %s)",
+                    [(item_id(n), f"Bench item {n}", float(n)) for n in range(items)],
+                )
+                cursor.execute(
+                    "UPDATE roadmap_items SET status_key = 'pending' WHERE id LIKE 'BENCH-%%'"
+                )
+            conn.commit()
+        return name, tokens
+
+    def completed_attempts(self, url: str) -> int:
+        name = url.rsplit("/", 1)[1]
+        with self.connect(name) as conn:
+            sql = "SELECT COUNT(*) FROM attempts WHERE outcome = 'completed'"
+            return conn.execute(sql).fetchone()[0]
 
 
 def item_id(n: int) -> str:
@@ -202,15 +275,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(db: Path, port: int, worker_class: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "MOTUS_DB_PATH": str(db)}
+def start_gunicorn(
+    db: Path | str, port: int, worker_class: str, log: Path, workers: int = 2
+) -> subprocess.Popen:
+    env = database_env(db)
     env.pop("DJANGO_DEBUG", None)
     # One token writes thousands of times a minute here, far past the per-token write rate
     # (README "Limits and throttling"): measure the cycle, not 429s.
     env.setdefault("MOTUS_THROTTLE_WRITES", "off")
     command = [
         PYTHON, "-m", "gunicorn", "motus_site.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", worker_class,
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", worker_class,
         "--log-level", "warning", "--keep-alive", "30",
     ]  # fmt: skip
     if worker_class == "gthread":
@@ -290,9 +365,18 @@ class Agent:
         return status == 200
 
 
-def run_http(db: Path, tokens: list[str], clients: int, cycles: int, worker_class: str) -> dict:
+def run_http(
+    db: Path | str,
+    tokens: list[str],
+    clients: int,
+    cycles: int,
+    worker_class: str,
+    workers: int = 2,
+    log: Path | None = None,
+) -> dict:
     port = free_port()
-    server = start_gunicorn(db, port, worker_class, db.with_suffix(".gunicorn.log"))
+    log = log or Path(db).with_suffix(".gunicorn.log")
+    server = start_gunicorn(db, port, worker_class, log, workers)
     try:
         agents = [Agent(port, tokens[n]) for n in range(clients)]
         for agent in agents:  # warm up both workers' connections and imports
@@ -316,8 +400,8 @@ def run_http(db: Path, tokens: list[str], clients: int, cycles: int, worker_clas
                     failures[0] += not ok
 
         threads = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
-        workers = worker_pids(server.pid)
-        server_cpu, client_cpu = process_cpu_seconds(workers), time.process_time()
+        pids = worker_pids(server.pid)
+        server_cpu, client_cpu = process_cpu_seconds(pids), time.process_time()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -326,11 +410,11 @@ def run_http(db: Path, tokens: list[str], clients: int, cycles: int, worker_clas
         elapsed = time.perf_counter() - started
         client_cpu = time.process_time() - client_cpu
         if server_cpu is not None:
-            server_cpu = process_cpu_seconds(workers) - server_cpu
+            server_cpu = process_cpu_seconds(pids) - server_cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
-    label = f"c{clients} HTTP, {clients} client{'s' if clients > 1 else ''}"
+    label = f"c{clients} HTTP, {clients} client{'s' if clients > 1 else ''}, {workers} workers"
     result = summary(label, latencies, elapsed, failures[0])
     result["client_cpu_ms"] = client_cpu / cycles * 1000
     result["server_cpu_ms"] = server_cpu / cycles * 1000 if server_cpu is not None else None
@@ -350,44 +434,59 @@ def main() -> int:
     parser.add_argument("--http-cycles", type=int, default=1000, help="cycles for each (c)")
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--workers", default="2", help="gunicorn worker counts for (c), e.g. 2,4,8 (default 2)"
+    )
+    parser.add_argument(
+        "--database-url", help="run (c) on PostgreSQL (postgres://…) instead of SQLite"
+    )
+    parser.add_argument(
+        "--clients", default="1,4", help="concurrent clients for (c), e.g. 1,4 (default)"
+    )
     parser.add_argument("--in-process-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_process_child:
         in_process_child(args.in_process_child[0], int(args.in_process_child[1]))
         return 0
 
+    worker_counts = [int(n) for n in args.workers.split(",")]
+    client_counts = [int(n) for n in args.clients.split(",")]
+    if args.database_url:
+        return main_postgresql(args, worker_counts, client_counts)
+
     load_before = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="api_cycle_"))
     try:
         items = max(args.cycles, args.http_cycles)
-        template, tokens = build_template(folder, items, agents=4)
+        template, tokens = build_template(folder, items, agents=max(client_counts))
         results = run_in_process(
             scratch_copy(template, "a.db"), scratch_copy(template, "b.db"), args.cycles
         )
-        for clients in (1, 4):
-            db = scratch_copy(template, f"c{clients}.db")
-            result = run_http(db, tokens, clients, args.http_cycles, args.worker_class)
-            result["completed_in_db"] = completed_attempts(db)
-            results.append(result)
+        for workers in worker_counts:
+            for clients in client_counts:
+                db = scratch_copy(template, f"c{clients}w{workers}.db")
+                result = run_http(db, tokens, clients, args.http_cycles, args.worker_class, workers)
+                result["completed_in_db"] = completed_attempts(db)
+                results.append(result)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
 
     load_after = os.getloadavg()[0]
     raw = results[0]["cycles_per_s"]
-    print(f"{'mode':28} {'cycles':>7} {'cycles/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'x raw':>7}")
+    print(f"{'mode':34} {'cycles':>7} {'cycles/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'x raw':>7}")
     for r in results:
         print(
-            f"{r['label']:28} {r['cycles']:>7} {r['cycles_per_s']:>9.1f} {r['p50_ms']:>8.2f}"
+            f"{r['label']:34} {r['cycles']:>7} {r['cycles_per_s']:>9.1f} {r['p50_ms']:>8.2f}"
             f" {r['p95_ms']:>8.2f} {r['cycles_per_s'] / raw:>7.3f}"
         )
     service_ratio = results[1]["cycles_per_s"] / raw
-    http4 = results[3]["cycles_per_s"]
+    goal_label = "c4 HTTP, 4 clients, 2 workers"
+    http4 = next((r["cycles_per_s"] for r in results[2:] if r["label"] == goal_label), 0.0)
     failures = sum(r["failures"] for r in results)
     print(f"\nb/a = {service_ratio:.3f} (goal >= {GOAL_SERVICE_RATIO})")
-    print(f"c/a = {results[2]['cycles_per_s'] / raw:.3f} (1 client), {http4 / raw:.3f} (4 clients)")
-    print(f"c, 4 clients = {http4:.1f} cycles/s (goal >= {GOAL_HTTP4_CYCLES})")
-    print(f"gunicorn: 2 workers, {args.worker_class}; failed cycles: {failures}")
+    print(f"c, 4 clients, 2 workers = {http4:.1f} cycles/s (goal >= {GOAL_HTTP4_CYCLES})")
+    print(f"gunicorn: {args.workers} workers, {args.worker_class}; failed cycles: {failures}")
     for r in results[2:]:
         if r["server_cpu_ms"] is not None:
             print(
@@ -403,6 +502,46 @@ def main() -> int:
             failures += 1
     ok = service_ratio >= GOAL_SERVICE_RATIO and http4 >= GOAL_HTTP4_CYCLES and not failures
     return 0 if ok else 1
+
+
+def main_postgresql(args, worker_counts: list[int], client_counts: list[int]) -> int:
+    """(c) on PostgreSQL: a database per run, copied from one migrated template."""
+    cluster = Postgres(args.database_url)
+    load_before = os.getloadavg()[0]
+    folder = Path(tempfile.mkdtemp(prefix="api_cycle_pg_"))
+    results = []
+    try:
+        template, tokens = cluster.build_template(args.http_cycles, agents=max(client_counts))
+        for workers in worker_counts:
+            for clients in client_counts:
+                url = cluster.url_for(cluster.create(f"c{clients}w{workers}", template))
+                log = folder / f"c{clients}w{workers}.gunicorn.log"
+                result = run_http(
+                    url, tokens, clients, args.http_cycles, args.worker_class, workers, log
+                )
+                result["completed_in_db"] = cluster.completed_attempts(url)
+                results.append(result)
+    finally:
+        if not args.keep:
+            cluster.drop_all()
+            shutil.rmtree(folder, ignore_errors=True)
+    load_after = os.getloadavg()[0]
+    print(f"PostgreSQL ({args.database_url}); gunicorn {args.worker_class}")
+    print(f"{'mode':34} {'cycles':>7} {'cycles/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>7}")
+    failures = 0
+    for r in results:
+        cpu = f"{r['server_cpu_ms']:.2f}" if r["server_cpu_ms"] is not None else "-"
+        print(
+            f"{r['label']:34} {r['cycles']:>7} {r['cycles_per_s']:>9.1f} {r['p50_ms']:>8.2f}"
+            f" {r['p95_ms']:>8.2f} {cpu:>7}"
+        )
+        failures += r["failures"]
+        if r["completed_in_db"] != r["cycles"] - r["failures"]:
+            print(f"{r['label']}: {r['completed_in_db']} completed attempts in the database!")
+            failures += 1
+    print(f"failed cycles: {failures}")
+    print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after")
+    return 0 if not failures else 1
 
 
 if __name__ == "__main__":

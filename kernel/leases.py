@@ -20,7 +20,7 @@ from system.errors import Conflict, Forbidden, Invalid, NotFound
 from system.fields import format_timestamp, utc_now
 from system.identity import Actor
 from system.ids import new_id
-from system.sql import sqlite_cursor
+from system.sql import per_vendor, serialize, sqlite_cursor
 
 DEFAULT_TTL_SECONDS = 900
 
@@ -176,6 +176,7 @@ def acquire_lease(
     check_ttl(ttl_seconds)
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
+        serialize("lease", resource_type, resource_id)
         lease = insert_lease(
             cursor,
             worker_id=actor.identity,
@@ -206,6 +207,10 @@ def heartbeat_lease(actor: Actor, lease_id: str, ttl_seconds: int | None = None)
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         lease = _held_lease(cursor, actor, lease_id)
+        if serialize("lease", lease["resource_type"], lease["resource_id"]):
+            # PostgreSQL: waited for the resource's other writers (a new lease, a stale
+            # attempt's expiry); the UPDATE below re-checks the lease as of now.
+            now = utc_now()
         if not lease_is_active(lease["released_at"], lease["expires_at"], now):
             raise Conflict(
                 f"Lease {lease_id} is no longer active (released or expired); acquire a new one.",
@@ -218,9 +223,15 @@ def heartbeat_lease(actor: Actor, lease_id: str, ttl_seconds: int | None = None)
             last_heartbeat=format_timestamp(now),
         )
         cursor.execute(
-            "UPDATE leases SET ttl_seconds = ?, expires_at = ?, last_heartbeat = ? WHERE id = ?",
-            [ttl, lease["expires_at"], lease["last_heartbeat"], lease_id],
+            "UPDATE leases SET ttl_seconds = ?, expires_at = ?, last_heartbeat = ?"
+            " WHERE id = ? AND released_at IS NULL AND expires_at > ?",
+            [ttl, lease["expires_at"], lease["last_heartbeat"], lease_id, format_timestamp(now)],
         )
+        if cursor.rowcount != 1:  # released or expired since it was read (PostgreSQL)
+            raise Conflict(
+                f"Lease {lease_id} is no longer active (released or expired); acquire a new one.",
+                code="lease_inactive",
+            )
         append_event(
             cursor,
             lease_id,
@@ -254,12 +265,14 @@ def release_lease(actor: Actor, lease_id: str, *, reason: str = "", force: bool 
             lease = get_lease(lease_id)
         else:
             lease = _held_lease(cursor, actor, lease_id)
-            if lease["attempt_id"]:
-                raise Conflict(
-                    f"Lease {lease_id} belongs to attempt {lease['attempt_id']}; release the "
-                    "attempt instead.",
-                    code="attempt_lease",
-                )
+        # (PostgreSQL: after a heartbeat of the same lease, not beside it.)
+        serialize("lease", lease["resource_type"], lease["resource_id"])
+        if not force and lease["attempt_id"]:
+            raise Conflict(
+                f"Lease {lease_id} belongs to attempt {lease['attempt_id']}; release the "
+                "attempt instead.",
+                code="attempt_lease",
+            )
         if not release_leases(
             cursor, "id = ?", [lease_id], reason=reason, by=actor.identity, now=now, forced=force
         ):
@@ -276,13 +289,23 @@ def release_lease(actor: Actor, lease_id: str, *, reason: str = "", force: bool 
     return lease
 
 
+#: A lease's events in the order they happened: by time (to the second), then as written
+#: (SQLite's rowid); PostgreSQL has no insertion order, so within a second the lifecycle's
+#: (claimed, heartbeats, released), then the payload (a later heartbeat's expiry sorts
+#: later) and the id.
+_LEASE_EVENTS_SQL = (
+    "SELECT event_id, event_type, payload, created_at FROM events WHERE lease_id = ?"
+    + per_vendor(
+        sqlite=" ORDER BY created_at, rowid",
+        postgresql=" ORDER BY created_at, CASE event_type WHEN 'LEASE_CLAIMED' THEN 0"
+        " WHEN 'LEASE_RELEASED' THEN 2 ELSE 1 END, payload, event_id",
+    )
+)
+
+
 def lease_events(lease_id: str) -> list[dict]:
     with sqlite_cursor() as cursor:
-        cursor.execute(
-            "SELECT event_id, event_type, payload, created_at FROM events"
-            " WHERE lease_id = ? ORDER BY created_at, rowid",
-            [lease_id],
-        )
+        cursor.execute(_LEASE_EVENTS_SQL, [lease_id])
         return [
             {"event_id": e, "event_type": t, "payload": json.loads(p), "created_at": c}
             for e, t, p, c in cursor.fetchall()

@@ -7,6 +7,13 @@ triggers refuse when the work is taken or blocked, a lease is a plain INSERT tha
 triggers refuse on conflict, and the refusal arrives as ``IntegrityError`` with the
 trigger's message. The hot path (claim, evidence, release) uses SQL directly: a handful of
 statements per call and no per-row ORM overhead.
+
+On PostgreSQL writers do not take turns: a check before a write that relies on being alone
+(is the item claimable? is the lease still active? is the attempt still stale?) first takes
+the triggers' own lock (``system.sql.serialize``: ``work:<item>`` before
+``lease:<type>:<id>``), and statements conditioned on a row's state (the caller's active
+attempt, an unreleased lease) say by their row count when a concurrent writer got there
+first. On SQLite both cost nothing: the write lock already serialises.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from system.errors import Conflict, Forbidden, Invalid, NotFound
 from system.fields import format_timestamp, utc_now
 from system.identity import Actor
 from system.ids import new_id
-from system.sql import sqlite_cursor
+from system.sql import json_array, json_object, per_vendor, serialize, sqlite_cursor, string_agg
 
 #: Statuses no trigger guards that a claim must not leave: waiting for a reviewer, or put off.
 UNCLAIMABLE_STATUSES = ("review", "deferred")
@@ -82,19 +89,29 @@ _DECISION_COLUMNS = _columns(Decision)
 
 # The compiled contract: what the claimed work is, frozen at claim time.
 
-_CONTRACT_SOURCE_SQL = """
+# JSON built by system.sql's fragments (json_group_array / json_object on SQLite, json_agg /
+# json_build_object on PostgreSQL); the lists are sorted in Python.
+_DEPENDENCIES_JSON = json_array(
+    json_object(
+        "'id'", "d.depends_on_id", "'type'", "d.dependency_type", "'status'", "t.status_key"
+    )
+)
+_STANDARDS_JSON = json_array(
+    json_object(
+        *("'id'", "s.id", "'name'", "s.name", "'level'", "s.level_key"),
+        *("'check_type'", "s.check_type_key", "'is_blocking'", "s.is_blocking"),
+        *("'failure_message'", "s.failure_message"),
+    )
+)
+_CONTRACT_SOURCE_SQL = f"""
 SELECT i.id, i.title, i.description, i.phase_key, i.item_type, i.owner, i.target_date,
        i.feature_id, i.cr_id, i.status_key, i.deleted_at,
-       (SELECT json_group_array(json_object('id', d.depends_on_id, 'type', d.dependency_type,
-                                            'status', t.status_key))
+       (SELECT {_DEPENDENCIES_JSON}
           FROM roadmap_dependencies d JOIN roadmap_items t ON t.id = d.depends_on_id
          WHERE d.item_id = i.id),
-       (SELECT json_group_array(c.capability_id)
+       (SELECT {json_array("c.capability_id")}
           FROM work_required_capabilities c WHERE c.work_id = i.id),
-       (SELECT json_group_array(json_object('id', s.id, 'name', s.name, 'level', s.level_key,
-                                            'check_type', s.check_type_key,
-                                            'is_blocking', s.is_blocking,
-                                            'failure_message', s.failure_message))
+       (SELECT {_STANDARDS_JSON}
           FROM standards s
          WHERE s.deleted_at IS NULL AND s.id IN (
                SELECT a.standard_id FROM standard_assignments a
@@ -237,6 +254,9 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
     check_ttl(ttl_seconds)
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
+        # Claims of one item queue here (the attempt triggers' lock on PostgreSQL): the
+        # status read below already sees the previous claimer's committed attempt.
+        serialize("work", work_id)
         item, contract_hash, compiled = _compile_contract(cursor, work_id)
         if item["status"] in UNCLAIMABLE_STATUSES:
             # (Blocked, in-progress and completed items meet the triggers' own refusals.)
@@ -257,6 +277,8 @@ def claim(actor: Actor, work_id: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS)
         _insert_attempt(cursor, attempt)
         _set_item_status(cursor, work_id, "in_progress", now, by=actor, via="claim")
         _activate_implementer(cursor, work_id, actor.identity, actor.identity, now)
+        # The lease triggers' lock, before looking for a lease taken without an attempt.
+        serialize("lease", WORK_LEASE_TYPE, work_id)
         _refuse_if_leased(cursor, work_id, now)
         lease = insert_lease(
             cursor,
@@ -452,13 +474,17 @@ def _check_decision_refs(fields: dict) -> None:
         raise Invalid("Unknown decision.", details={"fields": unknown})
 
 
+#: The item's active attempt first, then the latest one: started last (ties: SQLite's
+#: insertion order; PostgreSQL has no rowid, so ended last, then by id).
+_IMPLEMENTER_SQL = "SELECT worker_id FROM attempts WHERE work_id = ?" + per_vendor(
+    sqlite=" ORDER BY ended_at IS NULL DESC, started_at DESC, rowid DESC LIMIT 1",
+    postgresql=" ORDER BY ended_at IS NULL DESC, started_at DESC, ended_at DESC, id DESC LIMIT 1",
+)
+
+
 def _implementer(cursor, work_id: str) -> str | None:
     """Whose work the item is: the worker of its active attempt, else of its latest one."""
-    cursor.execute(
-        "SELECT worker_id FROM attempts WHERE work_id = ?"
-        " ORDER BY ended_at IS NULL DESC, started_at DESC, rowid DESC LIMIT 1",
-        [work_id],
-    )
+    cursor.execute(_IMPLEMENTER_SQL, [work_id])
     row = cursor.fetchone()
     return row[0] if row else None
 
@@ -658,11 +684,15 @@ def handoff(
     with transaction.atomic(), sqlite_cursor() as cursor:
         attempt = _own_active_attempt(cursor, actor, attempt_id)
         work_id = attempt["work_id"]
+        serialize("work", work_id)
         cursor.execute(
             "UPDATE attempts SET outcome = 'handed_off', ended_at = ?"
             " WHERE id = ? AND ended_at IS NULL",
             [format_timestamp(now), attempt_id],
         )
+        if cursor.rowcount != 1:
+            # Ended by a concurrent release or expiry since the read above (PostgreSQL).
+            raise _refused_on_attempt(cursor, actor, attempt_id)
         cursor.execute("SELECT ttl_seconds FROM leases WHERE id = ?", [attempt["lease_id"]])
         previous_ttl = cursor.fetchone()
         release_leases(
@@ -881,12 +911,17 @@ def end_stale_attempt(actor: Actor, attempt_id: str) -> dict:
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
         attempt = get_attempt(attempt_id, cursor)
+        # A heartbeat of the attempt's lease (same lock) either lands first, and the attempt
+        # is not stale, or after, and finds the lease released.
+        serialize("work", attempt["work_id"])
+        serialize("lease", WORK_LEASE_TYPE, attempt["work_id"])
         cursor.execute(
             "UPDATE attempts AS a SET outcome = 'failed', ended_at = ?,"
-            " notes = COALESCE(a.notes || char(10), '') || ?"
+            " notes = COALESCE(a.notes || ?, '') || ?"
             f" WHERE a.id = ? AND {_STALE_CONDITION}",
             [
                 format_timestamp(now),
+                "\n",
                 f"Ended as stale by {actor.identity}: lease expired.",
                 attempt_id,
                 format_timestamp(now),
@@ -1126,18 +1161,20 @@ def attempt_context(attempt_id: str) -> dict:
     }
 
 
+_WORK_COUNTS_SQL = (
+    "SELECT (SELECT COUNT(*) FROM evidence WHERE work_id = ?),"
+    " (SELECT COUNT(*) FROM decisions WHERE work_id = ?),"
+    " (SELECT COUNT(*) FROM blockers WHERE work_id = ?),"
+    f" (SELECT {string_agg('id', ' ')} FROM blockers"
+    "   WHERE work_id = ? AND resolved_at IS NULL)"
+)
+
+
 def work_state(work_id: str) -> dict:
     """An item's kernel state: its active attempt, its open blockers and how much evidence,
     how many decisions and blockers it has — in two queries."""
     with sqlite_cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT COUNT(*) FROM evidence WHERE work_id = ?1),"
-            " (SELECT COUNT(*) FROM decisions WHERE work_id = ?1),"
-            " (SELECT COUNT(*) FROM blockers WHERE work_id = ?1),"
-            " (SELECT group_concat(id, ' ') FROM blockers"
-            "   WHERE work_id = ?1 AND resolved_at IS NULL)",
-            [work_id],
-        )
+        cursor.execute(_WORK_COUNTS_SQL, [work_id] * 4)
         evidence, decisions, blockers, open_ids = cursor.fetchone()
         cursor.execute(
             "SELECT id, worker_id, started_at, contract_hash FROM attempts"

@@ -18,6 +18,7 @@ from kernel.leases import WORK_LEASE_TYPE
 from kernel.models import Attempt, Blocker, Decision, Evidence, KernelOutcome, Lease
 from roadmap.models import RoadmapItem
 from system.fields import utc_now
+from system.sql import bytewise
 
 
 @dataclass
@@ -82,7 +83,8 @@ class Timeline:
 
 def attempt_timeline(item: RoadmapItem) -> Timeline:
     entries = {
-        attempt.id: TimelineEntry(attempt) for attempt in item.attempts.order_by("started_at", "id")
+        attempt.id: TimelineEntry(attempt)
+        for attempt in item.attempts.order_by("started_at", bytewise("id"))
     }
     for entry in entries.values():
         previous = entries.get(entry.attempt.handoff_from_attempt_id)
@@ -102,10 +104,12 @@ def attempt_timeline(item: RoadmapItem) -> Timeline:
         return loose
 
     by_attempt(
-        KernelOutcome.objects.filter(attempt_id__in=list(entries)).order_by("created_at", "id"),
+        KernelOutcome.objects.filter(attempt_id__in=list(entries)).order_by(
+            "created_at", bytewise("id")
+        ),
         "outcomes",
     )
-    decisions = list(item.decisions.order_by("decided_at", "id"))
+    decisions = list(item.decisions.order_by("decided_at", bytewise("id")))
     superseded_by = {d.supersedes_decision_id: d.id for d in decisions if d.supersedes_decision_id}
     reviews = [
         Review(decision, superseded_by.get(decision.id))
@@ -114,13 +118,13 @@ def attempt_timeline(item: RoadmapItem) -> Timeline:
     ]
     return Timeline(
         entries=list(entries.values()),
-        loose_evidence=by_attempt(item.evidence.order_by("created_at", "id"), "evidence"),
+        loose_evidence=by_attempt(item.evidence.order_by("created_at", bytewise("id")), "evidence"),
         loose_decisions=[
             decision
             for decision in by_attempt(decisions, "decisions")
             if decision.decision_type not in REVIEW_DECISIONS
         ],
-        loose_blockers=by_attempt(item.blockers.order_by("created_at", "id"), "blockers"),
+        loose_blockers=by_attempt(item.blockers.order_by("created_at", bytewise("id")), "blockers"),
         reviews=reviews,
     )
 
@@ -147,7 +151,7 @@ def current_holders(item: RoadmapItem, timeline: Timeline) -> list[Holder]:
     leases = list(
         Lease.objects.filter(
             resource_type=WORK_LEASE_TYPE, resource_id=item.id, released_at__isnull=True
-        ).order_by("-acquired_at", "-id")
+        ).order_by("-acquired_at", bytewise("id").desc())
     )
     holders = []
     attempt_ids = set()

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 
 from programs.models import EntityVersion
+from system.sql import per_vendor
 
 #: Shown as the author of a snapshot no audit row accounts for.
 UNKNOWN_ACTOR = "unknown (written outside the app)"
@@ -27,17 +28,22 @@ UNKNOWN_ACTOR = "unknown (written outside the app)"
 #: row is the entity's nearest one at or before the snapshot (the admin audits just before
 #: its UPDATE), else the nearest one just after it (the service functions audit just after
 #: theirs); either at most a second away, or the snapshot was written outside the app.
-_VERSIONS_SQL = """
+#: ``v.created_at`` moved by a second, as the contract's text, per backend.
+_SHIFTED = per_vendor(
+    sqlite="datetime(v.created_at, '{} second')",
+    postgresql="to_char(v.created_at::timestamp + interval '{} second', 'YYYY-MM-DD HH24:MI:SS')",
+)
+_VERSIONS_SQL = f"""
 SELECT v.*, COALESCE(
     (SELECT a.actor FROM audit_log a
      WHERE a.resource_type = %s AND a.resource_id = v.entity_id
        AND a.timestamp <= v.created_at
-       AND a.timestamp >= datetime(v.created_at, '-1 second')
+       AND a.timestamp >= {_SHIFTED.format("-1")}
      ORDER BY a.timestamp DESC, a.id DESC LIMIT 1),
     (SELECT a.actor FROM audit_log a
      WHERE a.resource_type = %s AND a.resource_id = v.entity_id
        AND a.timestamp > v.created_at
-       AND a.timestamp <= datetime(v.created_at, '+1 second')
+       AND a.timestamp <= {_SHIFTED.format("+1")}
      ORDER BY a.timestamp, a.id LIMIT 1)
 ) AS audit_actor
 FROM entity_versions v

@@ -18,6 +18,7 @@ from programs.models import (
     VOpenCrs,
     VProgramsSummary,
 )
+from system.sql import bytewise
 
 #: Row anchor prefix of each model the programs page lists (``model_name`` → prefix).
 ANCHORS = {
@@ -49,17 +50,17 @@ def programs_overview() -> list[ProgramOverview]:
     product row is missing, which the view leaves out), and ``compliance_label``: what the
     page says of it, ``compliance_key`` its kind (:func:`compliance_verdict`).
     """
-    summaries = list(VProgramsSummary.objects.order_by("name", "id"))
+    summaries = list(VProgramsSummary.objects.order_by(bytewise("name"), bytewise("id")))
     compliance = {row.release_id: row for row in VComplianceStatus.objects.all()}
     products_by_program = defaultdict(list)
     for product in (
         Product.objects.live()
         .filter(program_id__in=[summary.id for summary in summaries])
         .prefetch_related(
-            Prefetch("features", Feature.objects.live().order_by("name", "id")),
-            Prefetch("releases", Release.objects.live().order_by("created_at", "id")),
+            Prefetch("features", Feature.objects.live().order_by(bytewise("name"), bytewise("id"))),
+            Prefetch("releases", Release.objects.live().order_by("created_at", bytewise("id"))),
         )
-        .order_by("name", "id")
+        .order_by(bytewise("name"), bytewise("id"))
     ):
         for release in product.releases.all():
             release.compliance = compliance.get(release.id)
@@ -118,7 +119,11 @@ def roadmap_items_by_cr(cr_ids) -> dict[str, list[LinkedItem]]:
             roadmap_items__id__isnull=False,
             roadmap_items__deleted_at__isnull=True,
         )
-        .order_by("pk", F("roadmap_items__rank").asc(nulls_last=True), "roadmap_items__id")
+        .order_by(
+            bytewise("pk"),
+            F("roadmap_items__rank").asc(nulls_last=True),
+            bytewise("roadmap_items__id"),
+        )
         .values_list("pk", "roadmap_items__id", "roadmap_items__title")
     )
     for cr_id, item_id, title in rows:

@@ -28,6 +28,7 @@ from django.db import connection
 
 from roadmap.pages_queries import REVIEW_STATUS, readiness
 from system.fields import format_timestamp, utc_now
+from system.sql import bytewise_sql
 from system.terminology import display_names_by_domain
 
 EXPORT_FORMAT = "motus-roadmap-export"
@@ -53,13 +54,11 @@ def known_phases() -> dict[str, str]:
     uses."""
     _, rows = _rows(
         "SELECT internal_key, display_name FROM terminology WHERE domain = 'roadmap_phase'"
-        " ORDER BY sort_order, id"
+        " ORDER BY sort_order NULLS FIRST, id"
     )
     phases = dict(rows)
-    _, used = _rows(
-        "SELECT DISTINCT phase_key FROM roadmap_items WHERE deleted_at IS NULL ORDER BY 1"
-    )
-    for (key,) in used:
+    _, used = _rows("SELECT DISTINCT phase_key FROM roadmap_items WHERE deleted_at IS NULL")
+    for (key,) in sorted(used):  # code-point (SQLite's) order whatever the collation
         phases.setdefault(key, key)
     return phases
 
@@ -87,7 +86,8 @@ def build_export(phase: str | None = None) -> dict:
         " LEFT JOIN terminology t"
         "   ON t.domain = 'roadmap_phase' AND t.internal_key = ri.phase_key"
         f" WHERE ri.deleted_at IS NULL {where}"
-        " ORDER BY t.sort_order, ri.phase_key, ri.rank, ri.sort_order, ri.id",
+        f" ORDER BY t.sort_order NULLS FIRST, {bytewise_sql('ri.phase_key')},"
+        f" ri.rank NULLS FIRST, ri.sort_order, {bytewise_sql('ri.id')}",
         params,
     )
     items = [dict(zip(columns, row, strict=True)) for row in item_rows]
@@ -98,7 +98,8 @@ def build_export(phase: str | None = None) -> dict:
         " JOIN roadmap_items ri ON ri.id = d.item_id AND ri.deleted_at IS NULL"
         " LEFT JOIN roadmap_items t ON t.id = d.depends_on_id"
         f" WHERE 1 = 1 {where}"
-        " ORDER BY d.item_id, d.dependency_type, d.depends_on_id",
+        f" ORDER BY {bytewise_sql('d.item_id')}, d.dependency_type,"
+        f" {bytewise_sql('d.depends_on_id')}",
         params,
     )
     edges: dict[str, list[dict]] = {}

@@ -16,11 +16,13 @@ import json
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import F
 
 from roadmap.graph_svg import STATE_STYLES, GraphEdge, GraphNode, Lane, draw, lanes_of, node_anchor
 from roadmap.links import item_url
 from roadmap.pages_queries import READINESS, readiness
 from system.models import Terminology
+from system.sql import bytewise_sql, id_list_sql
 
 #: 500 items draw in about 0.2 s (``bench/graph.py --compare``, ``bench/pages.py``).
 MAX_GRAPH_NODES = 600
@@ -104,14 +106,16 @@ SELECT ri.id, ri.title, ri.status_key, ri.phase_key
 FROM roadmap_items ri
 WHERE ri.deleted_at IS NULL
   AND ri.id IN (SELECT id FROM prerequisites UNION SELECT id FROM dependents)
-ORDER BY ri.rank, ri.id
+ORDER BY ri.rank NULLS FIRST, {ri_id}
 """
 
-#: Live items in drawing order (rank, id); ``{where}``: more conditions on ``ri``.
+#: Live items in drawing order (rank, unranked first, then id); ``{where}``: more
+#: conditions on ``ri``. (``{ri_id}`` and the like: the ids in SQLite's text order, see
+#: ``programs.pages_queries.bytewise_sql``.)
 _ITEMS_SQL = """
 SELECT ri.id, ri.title, ri.status_key, ri.phase_key FROM roadmap_items ri
 WHERE ri.deleted_at IS NULL {where}
-ORDER BY ri.rank, ri.id
+ORDER BY ri.rank NULLS FIRST, {ri_id}
 LIMIT %s
 """
 
@@ -124,7 +128,7 @@ FROM v_dependency_graph g
 JOIN roadmap_items f ON f.id = g.from_id
 JOIN roadmap_items t ON t.id = g.to_id
 WHERE {where}
-ORDER BY t.rank, g.to_id, f.rank, g.from_id
+ORDER BY t.rank NULLS FIRST, {to_id}, f.rank NULLS FIRST, {from_id}
 """
 
 
@@ -143,14 +147,14 @@ def neighbourhood_picture(item_id: str, depth: int) -> GraphPicture:
 
     ``depth`` comes from ``neighbourhood_depth``, which bounds the walk.
     """
-    rows = _fetch(_NEIGHBOURHOOD_SQL, [item_id, depth, item_id, depth])
+    rows = _fetch(_sql(_NEIGHBOURHOOD_SQL), [item_id, depth, item_id, depth])
     if len(rows) > MAX_GRAPH_NODES:
         return GraphPicture(svg=None, node_count=len(rows))
     ids = [row[0] for row in rows]
     edges = _fetch(
-        _EDGES_SQL.format(
-            where="g.from_id IN (SELECT value FROM json_each(%s))"
-            " AND g.to_id IN (SELECT value FROM json_each(%s))"
+        _sql(
+            _EDGES_SQL,
+            where=f"g.from_id IN ({id_list_sql()}) AND g.to_id IN ({id_list_sql()})",
         ),
         [_json(ids), _json(ids)],
     )
@@ -178,7 +182,7 @@ def roadmap_picture(
         params.append(phase_key)
     if hide_completed:
         where += " AND ri.status_key != 'completed'"
-    rows = _fetch(_ITEMS_SQL.format(where=where), [*params, MAX_GRAPH_NODES + 1])
+    rows = _fetch(_sql(_ITEMS_SQL, where=where), [*params, MAX_GRAPH_NODES + 1])
     if len(rows) > MAX_GRAPH_NODES:
         count = _fetch(
             f"SELECT COUNT(*) FROM roadmap_items ri WHERE ri.deleted_at IS NULL {where}", params
@@ -187,11 +191,11 @@ def roadmap_picture(
     selected = {row[0] for row in rows}
     if phase_key:
         edge_rows = _fetch(
-            _EDGES_SQL.format(where="(f.phase_key = %s OR t.phase_key = %s)"),
+            _sql(_EDGES_SQL, where="(f.phase_key = %s OR t.phase_key = %s)"),
             [phase_key, phase_key],
         )
     else:
-        edge_rows = _fetch(_EDGES_SQL.format(where="1"), [])
+        edge_rows = _fetch(_sql(_EDGES_SQL, where="1 = 1"), [])
     ghosts: dict[str, tuple] = {}
     edges = []
     for prerequisite, item, kind, *ends in edge_rows:
@@ -272,7 +276,7 @@ def _terminology() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     status_names: dict[str, str] = {}
     rows = (
         Terminology.objects.filter(domain__in=["roadmap_phase", "roadmap_status"])
-        .order_by("sort_order", "id")
+        .order_by(F("sort_order").asc(nulls_first=True), "id")
         .values_list("domain", "internal_key", "display_name", "description")
     )
     for domain, key, name, description in rows:
@@ -332,6 +336,17 @@ def _side_list(nodes, known_lanes, phases, state_labels, status_names) -> list[L
         )
         for lane in lanes_of(nodes, known_lanes, ghosts=True)
     ]
+
+
+def _sql(template: str, **parts: str) -> str:
+    """``template`` with its ``{ri_id}``, ``{to_id}``, ``{from_id}`` (ids to order by, in
+    SQLite's text order on either backend) and ``parts`` filled in."""
+    return template.format(
+        ri_id=bytewise_sql("ri.id"),
+        to_id=bytewise_sql("g.to_id"),
+        from_id=bytewise_sql("g.from_id"),
+        **parts,
+    )
 
 
 def _fetch(sql: str, params) -> list[tuple]:

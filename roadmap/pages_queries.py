@@ -35,6 +35,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import F
 
 from roadmap.models import (
     RoadmapAssignment,
@@ -46,6 +47,7 @@ from roadmap.models import (
 )
 from system.fields import format_timestamp, utc_now
 from system.models import Terminology
+from system.sql import bytewise_sql, id_list_sql
 from system.terminology import display_names_by_domain
 
 #: The status of an item done by its implementer and waiting for a reviewer's decision.
@@ -152,7 +154,7 @@ def readiness(item_ids: list[str]) -> dict[str, str]:
         return {}
     rows = _fetch(
         f"SELECT i.id, {READINESS_SQL} FROM roadmap_items i"
-        " WHERE i.deleted_at IS NULL AND i.id IN (SELECT value FROM json_each(%s))",
+        f" WHERE i.deleted_at IS NULL AND i.id IN ({id_list_sql()})",
         [_now(), json.dumps(list(item_ids))],
     )
     return {item_id: value for item_id, value in rows if value}
@@ -241,7 +243,7 @@ def deploy_readiness() -> tuple[VCanDeploy | None, list[VDeployBlockers]]:
 #: checksum: each item's rowid times its status's first letter, which differs between the
 #: contract's statuses) and the number of live items. Every part reads an index or the
 #: table's row count; none reads the items' rows.
-_DATA_VERSION_SQL = """SELECT
+_SQLITE_DATA_VERSION_SQL = """SELECT
     (SELECT MAX(id) FROM audit_log),
     (SELECT COUNT(*) || '/' || MAX(rowid) || '/' || SUM(rowid * unicode(status_key))
         FROM roadmap_items),
@@ -264,6 +266,48 @@ _DATA_VERSION_SQL = """SELECT
     (SELECT COUNT(*) || '/' || IFNULL(MAX(updated_at), '') FROM terminology)
 """
 
+#: The same on PostgreSQL, which has no rowid (and whose TEXT ids do not grow): append-only
+#: tables (evidence, decisions) and those whose rows only close (attempts, blockers) are
+#: counted; the items by a checksum of each one's id, status and ``updated_at`` (a status
+#: change shows at once, as on SQLite, and so does any edit that moves ``updated_at``, as
+#: the app's saves do) and the dependencies by their ends and type, with their counts;
+#: active leases by a checksum of their ids and their latest expiry (a heartbeat moves it,
+#: as on SQLite). Nothing here reads transaction ids or the WAL position: it moves with the
+#: rows the pages show and with nothing else, so an unchanged roadmap keeps answering 304
+#: whatever else the cluster does. (The checksums read every item and dependency: about
+#: 5 ms for 10,000 items and 1,000 dependencies.)
+_POSTGRESQL_DATA_VERSION_SQL = """SELECT
+    (SELECT MAX(id) FROM audit_log),
+    (SELECT COUNT(*) || '/'
+            || COALESCE(SUM(hashtext(id || ':' || status_key || ':' || updated_at)), 0)
+        FROM roadmap_items),
+    (SELECT COUNT(*) FROM roadmap_items WHERE deleted_at IS NULL),
+    (SELECT COUNT(*) || '/'
+            || COALESCE(SUM(hashtext(item_id || '>' || depends_on_id || ':' || dependency_type)), 0)
+        FROM roadmap_dependencies),
+    (SELECT COUNT(*) || '/' || COALESCE(MAX(id), 0) FROM roadmap_assignments
+        WHERE status IN ('assigned', 'active')),
+    (SELECT COUNT(*) FROM attempts WHERE ended_at IS NULL),
+    (SELECT COUNT(*) FROM attempts),
+    (SELECT COUNT(*) FROM blockers WHERE resolved_at IS NULL),
+    (SELECT COUNT(*) FROM blockers),
+    (SELECT COUNT(*) FROM decisions),
+    (SELECT COUNT(*) FROM evidence),
+    (SELECT COUNT(*) || '/' || COALESCE(SUM(hashtext(id)), 0) || '/'
+            || COALESCE(MAX(expires_at), '') FROM leases
+        WHERE released_at IS NULL AND expires_at > %s),
+    (SELECT COUNT(*) || '/' || COALESCE(MAX(updated_at), '') || '/'
+            || COALESCE(MAX(last_verified_at), '') FROM claims),
+    (SELECT string_agg(test_status || ':' || n, ',' ORDER BY test_status) FROM (
+        SELECT test_status, COUNT(*) AS n FROM claims GROUP BY test_status) s),
+    (SELECT COUNT(*) || '/' || COALESCE(MAX(updated_at), '') FROM terminology)
+"""
+
+_DATA_VERSION_SQL = {
+    "sqlite": _SQLITE_DATA_VERSION_SQL,
+    "postgresql": _POSTGRESQL_DATA_VERSION_SQL,
+}
+
 
 def data_version() -> str:
     """A short text that changes whenever what the progress pages show may have changed,
@@ -275,7 +319,7 @@ def data_version() -> str:
     that does; the live pages also refresh once a minute whatever it says
     (``roadmap.views.LIVE_MAX_AGE_SECONDS``).
     """
-    (row,) = _fetch(_DATA_VERSION_SQL, [_now()])
+    (row,) = _fetch(_DATA_VERSION_SQL[connection.vendor], [_now()])
     return "|".join("" if part is None else str(part) for part in row)
 
 
@@ -320,10 +364,12 @@ class ListFilters:
             )
             params.append(self.assignee)
         if self.text:
+            # lower() on both sides: SQLite's LIKE ignores (ASCII) case, PostgreSQL's not.
             like = "%" + _escape_like(self.text) + "%"
             clauses.append(
-                "(i.id LIKE %s ESCAPE '\\' OR i.title LIKE %s ESCAPE '\\'"
-                " OR i.description LIKE %s ESCAPE '\\')"
+                "(lower(i.id) LIKE lower(%s) ESCAPE '\\'"
+                " OR lower(i.title) LIKE lower(%s) ESCAPE '\\'"
+                " OR lower(i.description) LIKE lower(%s) ESCAPE '\\')"
             )
             params += [like, like, like]
         return " AND ".join(clauses), params
@@ -335,21 +381,26 @@ def _escape_like(text: str) -> str:
 
 def _filtered(filters: ListFilters, columns: str) -> tuple[str, list]:
     """``WITH f AS MATERIALIZED (...)``, the live items that match ``filters``, with
-    ``columns`` and ``done``, and its parameters. Readiness is computed (once per item) only
-    when the filters ask for one; the pages compute it for the rows they show."""
+    ``columns`` and ``done`` (1 for a completed item, else 0), and its parameters.
+    Readiness is computed (once per item) only when the filters ask for one; the pages
+    compute it for the rows they show."""
     where, params = filters.where()
     if filters.readiness:
         return (
-            f"WITH f AS MATERIALIZED (SELECT * FROM (SELECT {columns},"
-            f" i.status_key = 'completed' AS done, {READINESS_SQL} AS readiness"
-            f" FROM roadmap_items i WHERE {where}) WHERE readiness = %s)",
+            f"WITH f AS MATERIALIZED (SELECT * FROM (SELECT {columns}, {_DONE_SQL} AS done,"
+            f" {READINESS_SQL} AS readiness FROM roadmap_items i WHERE {where}) r"
+            " WHERE readiness = %s)",
             [_now(), *params, filters.readiness],
         )
     return (
-        f"WITH f AS MATERIALIZED (SELECT {columns}, i.status_key = 'completed' AS done"
+        f"WITH f AS MATERIALIZED (SELECT {columns}, {_DONE_SQL} AS done"
         f" FROM roadmap_items i WHERE {where})",
         params,
     )
+
+
+#: 1 when the item ``i`` is completed, else 0 (an integer on both backends).
+_DONE_SQL = "CASE WHEN i.status_key = 'completed' THEN 1 ELSE 0 END"
 
 
 @dataclass
@@ -473,7 +524,7 @@ def _fill(groups: list[PhaseGroup], filters: ListFilters) -> None:
         f" {READINESS_SQL}, p.done FROM ("
         f"  SELECT f.*, {offset_sql} AS skip,"
         "   ROW_NUMBER() OVER (PARTITION BY f.phase_key, f.done"
-        "    ORDER BY f.rank, f.sort_order, f.id) AS n"
+        f"    ORDER BY f.rank NULLS FIRST, f.sort_order, {bytewise_sql('f.id')}) AS n"
         "  FROM f) p JOIN roadmap_items i ON i.id = p.id"
         " WHERE p.n > p.skip AND p.n <= p.skip + %s ORDER BY p.phase_key, p.done, p.n",
         [*params, _now(), *offset_params, GROUP_PAGE_SIZE],
@@ -508,21 +559,22 @@ def item_workers(item_ids: list[str]) -> dict[str, list[dict]]:
     if not item_ids:
         return {}
     ids = json.dumps(item_ids)
+    id_list = id_list_sql()
     rows = _fetch(
         "SELECT work_id, worker_id, 'attempt', NULL, 0 FROM attempts"
-        " WHERE ended_at IS NULL AND work_id IN (SELECT value FROM json_each(%s))"
+        f" WHERE ended_at IS NULL AND work_id IN ({id_list})"
         " UNION ALL"
         " SELECT resource_id, worker_id, 'lease', NULL, 1 FROM leases"
         " WHERE resource_type = 'work_item' AND mode = 'exclusive' AND released_at IS NULL"
-        " AND expires_at > %s AND resource_id IN (SELECT value FROM json_each(%s))"
+        f" AND expires_at > %s AND resource_id IN ({id_list})"
         " UNION ALL"
         " SELECT item_id, agent_id, 'assigned', role, 2 FROM roadmap_assignments"
-        " WHERE status IN ('assigned', 'active') AND item_id IN (SELECT value FROM json_each(%s))"
-        " ORDER BY 1, 5, 2",
+        f" WHERE status IN ('assigned', 'active') AND item_id IN ({id_list})",
         [ids, _now(), ids, ids],
     )
     workers: dict[str, list[dict]] = {}
-    for item_id, who, kind, role, _ in rows:
+    # By item, precedence and who, in code-point (SQLite's) order whatever the collation.
+    for item_id, who, kind, role, _ in sorted(rows, key=lambda row: (row[0], row[4], row[1])):
         listed = workers.setdefault(item_id, [])
         if all(worker["who"] != who for worker in listed):
             listed.append({"who": who, "kind": kind, "role": role})
@@ -531,11 +583,11 @@ def item_workers(item_ids: list[str]) -> dict[str, list[dict]]:
 
 def live_owners() -> list[str]:
     """Distinct owners of live items, for the owner filter."""
-    return list(
+    return sorted(  # in code-point (SQLite's) order whatever the database's collation
         RoadmapItem.objects.live()
         .exclude(owner__isnull=True)
         .exclude(owner="")
-        .order_by("owner")
+        .order_by()
         .values_list("owner", flat=True)
         .distinct()
     )
@@ -546,26 +598,23 @@ def live_phases() -> list[tuple[str, str]]:
     live item uses (under its key), for the phase filter."""
     phases = list(
         Terminology.objects.filter(domain="roadmap_phase")
-        .order_by("sort_order", "id")
+        .order_by(F("sort_order").asc(nulls_first=True), "id")
         .values_list("internal_key", "display_name")
     )
     known = {key for key, _ in phases}
-    used = (
-        RoadmapItem.objects.live()
-        .order_by("phase_key")
-        .values_list("phase_key", flat=True)
-        .distinct()
+    used = sorted(
+        RoadmapItem.objects.live().order_by().values_list("phase_key", flat=True).distinct()
     )
     return phases + [(key, key) for key in used if key not in known]
 
 
 def open_assignees() -> list[str]:
     """Whoever has an open (assigned or active) assignment on a live item."""
-    return list(
+    return sorted(  # in code-point (SQLite's) order whatever the database's collation
         RoadmapAssignment.objects.filter(
             status__in=OPEN_ASSIGNMENT_STATUSES, item__deleted_at__isnull=True
         )
-        .order_by("agent_id")
+        .order_by()
         .values_list("agent_id", flat=True)
         .distinct()
     )
@@ -603,12 +652,12 @@ def edges_of(item_id: str) -> tuple[list[Edge], list[Edge]]:
         " UNION ALL"
         " SELECT 1, d.dependency_type, t.id, t.title, t.status_key, t.deleted_at IS NOT NULL"
         " FROM roadmap_dependencies d JOIN roadmap_items t ON t.id = d.item_id"
-        " WHERE d.depends_on_id = %s"
-        " ORDER BY 1, 2, 3",
+        " WHERE d.depends_on_id = %s",
         [item_id, item_id],
     )
     edges: tuple[list[Edge], list[Edge]] = ([], [])
-    for direction, kind, other_id, title, status_key, deleted in rows:
+    # By direction, type and id, in code-point (SQLite's) order whatever the collation.
+    for direction, kind, other_id, title, status_key, deleted in sorted(rows, key=lambda r: r[:3]):
         edges[direction].append(Edge(kind, other_id, title, status_key, bool(deleted)))
     return edges
 

@@ -7,16 +7,23 @@ triggers do (see roadmap/migrations/sql/sqlite/0002_triggers.sql): the level tra
 string of that many spaces declared ``COLLATE RTRIM``, so ``UNION`` queues an item only the
 first time it is reached, and ``ORDER BY levels COLLATE BINARY`` makes that first time its
 shallowest level. Its cost grows with the items and edges reached, not with the paths.
+
+PostgreSQL has neither ``COLLATE RTRIM`` nor ``ORDER BY`` inside a recursive CTE: there the
+walk carries the depth as an integer and ``UNION`` keeps one row per (item, depth), at most
+50 per item, and the shallowest depth is taken at the end: the same rows, a cost that still
+grows with items × depth reached, not with the paths.
 """
 
 from __future__ import annotations
 
 from django.db import connection
 
+from system.sql import now, per_vendor
+
 #: The view's depth limit: no step is taken from depth 50 or deeper.
 MAX_DEPTH = 50
 
-_UNMET_PREREQUISITES_SQL = f"""
+_UNMET_PREREQUISITES_SQLITE = f"""
 WITH RECURSIVE reached(id, levels) AS (
     SELECT d.depends_on_id AS id, ' ' COLLATE RTRIM AS levels
     FROM roadmap_dependencies d
@@ -38,6 +45,31 @@ WHERE item.status_key != 'completed'
 GROUP BY item.id
 ORDER BY depth, item.id
 """
+
+_UNMET_PREREQUISITES_POSTGRESQL = f"""
+WITH RECURSIVE reached(id, depth) AS (
+    SELECT d.depends_on_id, 1
+    FROM roadmap_dependencies d
+    JOIN roadmap_items target ON target.id = d.depends_on_id AND target.deleted_at IS NULL
+    WHERE d.item_id = %s AND d.dependency_type = 'blocks'
+    UNION
+    SELECT d.depends_on_id, reached.depth + 1
+    FROM reached
+    JOIN roadmap_dependencies d ON d.item_id = reached.id AND d.dependency_type = 'blocks'
+    JOIN roadmap_items target ON target.id = d.depends_on_id AND target.deleted_at IS NULL
+    WHERE reached.depth < {MAX_DEPTH}
+)
+SELECT item.id, item.title, item.status_key, item.item_type, MIN(reached.depth) AS depth
+FROM reached
+JOIN roadmap_items item ON item.id = reached.id
+WHERE item.status_key != 'completed'
+GROUP BY item.id, item.title, item.status_key, item.item_type
+ORDER BY depth, item.id
+"""
+
+_UNMET_PREREQUISITES_SQL = per_vendor(
+    sqlite=_UNMET_PREREQUISITES_SQLITE, postgresql=_UNMET_PREREQUISITES_POSTGRESQL
+)
 
 
 def unmet_prerequisites(item_id: str) -> list[dict]:
@@ -93,16 +125,17 @@ def workers_on(item_id: str) -> list[dict]:
 
     The kernel's tables are read by SQL: they are contract tables of the same file, and the
     roadmap must not import the kernel's models."""
-    return _rows(
-        "SELECT worker_id, 'attempt', id, NULL FROM attempts"
-        " WHERE work_id = %s AND ended_at IS NULL"
-        " UNION ALL"
-        " SELECT worker_id, 'lease', id, expires_at FROM leases"
-        " WHERE resource_type = 'work_item' AND resource_id = %s AND mode = 'exclusive'"
-        " AND released_at IS NULL AND expires_at > strftime('%%Y-%%m-%%d %%H:%%M:%%S', 'now')",
-        [item_id, item_id],
-        ("worker_id", "kind", "id", "expires_at"),
-    )
+    return _rows(_WORKERS_ON_SQL, [item_id, item_id], ("worker_id", "kind", "id", "expires_at"))
+
+
+_WORKERS_ON_SQL = (
+    "SELECT worker_id, 'attempt', id, NULL FROM attempts"
+    " WHERE work_id = %s AND ended_at IS NULL"
+    " UNION ALL"
+    " SELECT worker_id, 'lease', id, expires_at FROM leases"
+    " WHERE resource_type = 'work_item' AND resource_id = %s AND mode = 'exclusive'"
+    f" AND released_at IS NULL AND expires_at > {now()}"
+)
 
 
 #: ``enforce_phase_limit``: at most this many active (not completed/deferred) items a phase.
@@ -115,8 +148,8 @@ def active_items_in_phase(phase_key: str, *, excluding: str | None = None) -> in
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*) FROM roadmap_items WHERE phase_key = %s AND deleted_at IS NULL"
-            " AND status_key NOT IN ('completed', 'deferred') AND id IS NOT %s",
-            [phase_key, excluding],
+            " AND status_key NOT IN ('completed', 'deferred') AND (%s IS NULL OR id != %s)",
+            [phase_key, excluding, excluding],
         )
         return cursor.fetchone()[0]
 

@@ -24,6 +24,7 @@ from system.errors import Conflict, Forbidden, Invalid, NotFound
 from system.fields import utc_now
 from system.identity import Actor
 from system.ids import new_id
+from system.sql import serialize
 
 #: People and agents who are not leads create ad-hoc items only; their ids say so.
 ADHOC_PREFIX = "ADHOC-"
@@ -51,7 +52,11 @@ def next_rank(phase_key: str) -> float:
 
 def _require_phase_room(actor: Actor, phase_key: str, *, moving: str | None = None) -> None:
     """The phase limit, for a new item or one moved in by UPDATE (which the trigger does not
-    check), with the places kept for leads (``MOTUS_PHASE_RESERVED_FOR_LEADS``)."""
+    check), with the places kept for leads (``MOTUS_PHASE_RESERVED_FOR_LEADS``).
+
+    Inside the caller's transaction, before its write: on PostgreSQL the count waits for the
+    phase's other writers (``enforce_phase_limit``'s lock) and sees what they committed."""
+    serialize("phase", phase_key)
     active = queries.active_items_in_phase(phase_key, excluding=moving)
     if active >= queries.PHASE_LIMIT:
         raise Conflict(
@@ -64,6 +69,18 @@ def _require_phase_room(actor: Actor, phase_key: str, *, moving: str | None = No
             "for leads.",
             code="phase_reserved",
             details={"phase_key": phase_key, "active_items": active},
+        )
+
+
+def _require_adhoc_room(actor: Actor) -> None:
+    """``MOTUS_MAX_OPEN_ADHOC_ITEMS`` open items per non-lead creator, counted inside the
+    creating transaction (on PostgreSQL after the creator's other writes: ``adhoc:`` lock)."""
+    serialize("adhoc", actor.identity)
+    limit = settings.MOTUS_MAX_OPEN_ADHOC_ITEMS
+    if queries.open_items_created_by(actor.identity) >= limit:
+        raise Conflict(
+            f"You already have {limit} open items; finish or defer one first.",
+            code="adhoc_limit",
         )
 
 
@@ -118,26 +135,24 @@ def create_item(actor: Actor, *, id: str | None = None, reason=None, **fields) -
                 f"{ADHOC_PREFIX!r}, or omit the id).",
                 details={"required_permission": policy.MANAGE_ROADMAP},
             )
-        limit = settings.MOTUS_MAX_OPEN_ADHOC_ITEMS
-        if queries.open_items_created_by(actor.identity) >= limit:
-            raise Conflict(
-                f"You already have {limit} open items; finish or defer one first.",
-                code="adhoc_limit",
-            )
-    if id is None:
-        id = new_id(ADHOC_PREFIX.rstrip("-"))
-    status = fields.get("status_key") or "pending"
-    if status != "pending":
-        item = RoadmapItem(id=id, **fields)
-        _require_status_change(actor, item, status, reason)
-    if fields.get("rank") is None:
-        fields["rank"] = next_rank(fields["phase_key"])
-    if status == "completed":
-        fields["completed_at"] = fields.get("completed_at") or utc_now()
-    item = RoadmapItem(id=id, created_by=actor.identity, **fields)
     with transaction.atomic():
+        # Inside the write transaction, so that the counts (open ad-hoc items, the phase
+        # limit) and the rank see the other writers' committed items (system.sql.serialize).
+        if not lead:
+            _require_adhoc_room(actor)
+        if id is None:
+            id = new_id(ADHOC_PREFIX.rstrip("-"))
+        status = fields.get("status_key") or "pending"
+        if status != "pending":
+            item = RoadmapItem(id=id, **fields)
+            _require_status_change(actor, item, status, reason)
         if status not in ("completed", "deferred"):
             _require_phase_room(actor, fields["phase_key"])
+        if fields.get("rank") is None:
+            fields["rank"] = next_rank(fields["phase_key"])
+        if status == "completed":
+            fields["completed_at"] = fields.get("completed_at") or utc_now()
+        item = RoadmapItem(id=id, created_by=actor.identity, **fields)
         item.save(force_insert=True)
         audit.record(
             actor.identity,

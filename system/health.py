@@ -19,6 +19,17 @@ are the migrations' final model state: ``Meta.indexes`` and the partial or expre
 trigger is therefore checked without anybody editing this module. The result is cached per
 process: migration files do not change under a running server.
 
+**The seed rows** (``seed_rows``) are the rows the migrations' seed files insert, found by
+their keys (:func:`seed_statements`): read-only, on either backend.
+
+**On PostgreSQL** (``DATABASE_URL``) the checks about the SQLite file itself (its mode and
+folder, WAL, ``PRAGMA quick_check``, WAL size, free disk beside it) do not apply and are not
+in the lists; ``database_server`` (connection, version, not a read-only standby) takes the
+file's place. The expected objects come from the ``postgresql`` SQL files and are compared
+with ``pg_trigger``, ``pg_views`` and ``pg_indexes``; a trigger's definition is compared
+through its function's body (``pg_proc.prosrc`` keeps it verbatim, whereas the catalog
+re-words a ``CREATE TRIGGER``), views and indexes by presence and table.
+
 The kernel's tables (``attempts``, ``leases``) are read here with plain SQL, as the
 roadmap's pages do: ``system`` must not import ``kernel``. The stale-attempt condition is
 ``kernel.services._STALE_CONDITION``'s; ``tests/test_operations.py`` checks both agree.
@@ -26,6 +37,8 @@ roadmap's pages do: ``system`` must not import ``kernel``. The stale-attempt con
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 import json
 import os
@@ -42,6 +55,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.utils import DatabaseError
 
+from system.db_errors import database_unavailable
 from system.fields import format_timestamp, utc_now
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
@@ -95,6 +109,41 @@ def database_path() -> Path:
     return Path(connections[DEFAULT_DB_ALIAS].settings_dict["NAME"])
 
 
+def vendor() -> str:
+    """``sqlite`` or ``postgresql``: the default connection's backend."""
+    return connections[DEFAULT_DB_ALIAS].vendor
+
+
+def is_postgresql() -> bool:
+    return vendor() == "postgresql"
+
+
+def database_label() -> str:
+    """What the commands name as "the database": the SQLite file's path, or on PostgreSQL
+    ``postgresql://user@host:port/name`` (never the password)."""
+    if not is_postgresql():
+        return str(database_path())
+    from urllib.parse import quote
+
+    conf = connections[DEFAULT_DB_ALIAS].settings_dict
+    user = f"{quote(conf['USER'], safe='')}@" if conf.get("USER") else ""
+    host = quote(conf.get("HOST") or "", safe="")  # a socket folder: %2F…, as libpq reads it
+    port = f":{conf['PORT']}" if conf.get("PORT") else ""
+    return f"postgresql://{user}{host}{port}/{quote(conf['NAME'], safe='')}"
+
+
+class SQLiteOnly(Exception):
+    """An operation on the SQLite file, asked for on PostgreSQL: the message says what to
+    use there instead. Commands turn it into an error (exit status 1)."""
+
+
+def require_sqlite(what: str, instead: str) -> None:
+    """Raise :class:`SQLiteOnly` on PostgreSQL: "``what`` is for the SQLite file; on
+    PostgreSQL ``instead``"."""
+    if is_postgresql():
+        raise SQLiteOnly(f"{what} is for the SQLite file only; on PostgreSQL {instead}.")
+
+
 def _connection():
     return connections[DEFAULT_DB_ALIAS]
 
@@ -125,7 +174,20 @@ def human_bytes(size: float) -> str:
 @contextmanager
 def busy_timeout(milliseconds: int):
     """Wait at most ``milliseconds`` for another connection's lock, then restore the
-    connection's usual ``busy_timeout`` (``MOTUS_BUSY_TIMEOUT_MS``)."""
+    connection's usual ``busy_timeout`` (``MOTUS_BUSY_TIMEOUT_MS``).
+
+    On PostgreSQL the same wait is ``lock_timeout`` (a row or table lock another transaction
+    holds), restored with ``RESET`` to the connection's own (settings start every connection
+    with ``MOTUS_BUSY_TIMEOUT_MS``). PostgreSQL reads 0 as "no limit": 1 ms is the least."""
+    if is_postgresql():
+        with _cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {max(int(milliseconds), 1)}")
+        try:
+            yield
+        finally:
+            with _cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+        return
     usual = getattr(settings, "MOTUS_BUSY_TIMEOUT_MS", 30000)
     with _cursor() as cursor:
         cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
@@ -182,9 +244,37 @@ def check_database_file():
     return PASS, summary, details
 
 
+def check_database_server():
+    """PostgreSQL: the server answers; its version, the database and the role this process
+    uses. Fails on a standby (read-only: every write would be refused)."""
+    with _cursor() as cursor:  # cheap: /healthz runs it (db stats has the sizes)
+        cursor.execute(
+            "SELECT current_setting('server_version'), current_database(), current_user,"
+            " pg_is_in_recovery()"
+        )
+        version, name, user, standby = cursor.fetchone()
+    details = {"server_version": version, "database": name, "user": user, "standby": standby}
+    summary = f"PostgreSQL {version}, database {name} as {user}"
+    if standby:
+        return FAIL, f"{summary}: a standby in recovery (read-only)", details
+    return PASS, summary, details
+
+
+#: The schema objects counted by ``database_readable``, per backend.
+_SCHEMA_OBJECTS_SQL = {
+    "sqlite": "SELECT COUNT(*) FROM sqlite_master",
+    "postgresql": (
+        "SELECT (SELECT COUNT(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+        " AND relkind IN ('r', 'v', 'i')) + (SELECT COUNT(*) FROM pg_trigger t"
+        " JOIN pg_class c ON c.oid = t.tgrelid"
+        " WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal)"
+    ),
+}
+
+
 def check_database_readable():
     with _cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM sqlite_master")
+        cursor.execute(_SCHEMA_OBJECTS_SQL[vendor()])
         objects = cursor.fetchone()[0]
     if not objects:
         return FAIL, "the database holds no schema (run manage.py migrate)", {"objects": 0}
@@ -205,7 +295,12 @@ def check_database_writable():
             transaction.set_rollback(True)
     except DatabaseError as exc:
         text = str(exc)
-        if "locked" in text or "busy" in text:
+        unavailable = database_unavailable(exc)
+        if (
+            "locked" in text
+            or "busy" in text
+            or (unavailable is not None and unavailable.code == "database_busy")
+        ):
             return (
                 WARN,
                 f"another connection held the write lock for over "
@@ -257,9 +352,100 @@ def check_migrations():
     return PASS, f"all {applied} applied", {"applied": applied}
 
 
+#: A seed statement: ``INSERT [OR IGNORE] INTO t (cols) VALUES (…) [ON CONFLICT …]``.
+_SEED_INSERT = re.compile(
+    r"^INSERT\s+(?:OR\s+IGNORE\s+)?INTO\s+(\w+)\s*\(([^)]*)\)\s*VALUES\s*(.*?)"
+    r"(?:\s+ON\s+CONFLICT\b.*)?$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _table_keys(table: str) -> list[list[str]]:
+    """The column sets that identify a row of ``table``: its key and its UNIQUEs (what an
+    ``INSERT OR IGNORE`` / ``ON CONFLICT DO NOTHING`` collides on)."""
+    from django.apps import apps
+    from django.db.models import UniqueConstraint
+
+    for model in apps.get_models():
+        if model._meta.db_table != table:
+            continue
+        meta = model._meta
+        keys = [[f.column for f in meta.pk_fields]]
+        keys += [[f.column] for f in meta.concrete_fields if f.unique and not f.primary_key]
+        keys += [[meta.get_field(n).column for n in names] for names in meta.unique_together]
+        keys += [
+            [meta.get_field(n).column for n in c.fields]
+            for c in meta.constraints
+            if isinstance(c, UniqueConstraint) and c.fields and c.condition is None
+        ]
+        return keys
+    return []
+
+
+@functools.cache
+def seed_statements(vendor: str = "sqlite") -> list[tuple[str, str, str]]:
+    """(table, the seed statement, the query counting its rows that are missing) for each
+    row the migrations' seed files (``SEED_MIGRATIONS``, which ``flush`` re-runs too)
+    insert, in their order. A row is there when a row with the same key (or any UNIQUE the
+    statement gives) is: exactly when the seed's ``INSERT OR IGNORE`` / ``ON CONFLICT DO
+    NOTHING`` would do nothing. The query evaluates the statement's VALUES and writes
+    nothing."""
+    from django.apps import apps
+
+    from system.db_backend.base import SEED_MIGRATIONS
+    from system.sqlfiles import read_statements
+
+    found = []
+    for app_label, name in SEED_MIGRATIONS:
+        app_path = apps.get_app_config(app_label).path
+        for statement in read_statements(app_path, vendor, name):
+            insert = _SEED_INSERT.match(normalise_sql(statement))
+            if not insert:
+                continue
+            table, columns, values = insert.groups()
+            columns = [c.strip().strip('"') for c in columns.split(",")]
+            keys = [k for k in _table_keys(table) if k and set(k) <= set(columns)]
+            if not keys:
+                continue
+            matches = " OR ".join(
+                "(" + " AND ".join(f"t.{c} = v.{c}" for c in key) + ")" for key in keys
+            )
+            query = (
+                f"WITH v ({', '.join(columns)}) AS (VALUES {values}) SELECT COUNT(*) FROM v"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {matches})"
+            )
+            found.append((table, statement.strip(), query))
+    return found
+
+
+def check_seed_rows():
+    """Every row the migrations' seed files insert (terminology, instance_config,
+    schema_version, quotas, breakers, extension points) is there, by its key: the triggers,
+    the app and the `motus` tool rely on them. Reads only."""
+    missing: dict[str, int] = {}
+    statements = []
+    seeds = seed_statements(vendor())
+    with _cursor() as cursor:
+        for table, statement, query in seeds:
+            cursor.execute(query)
+            count = cursor.fetchone()[0]
+            if count:
+                missing[table] = missing.get(table, 0) + count
+                statements.append(statement)
+    details = {"expected": len(seeds), "missing": missing, "statements": statements[:200]}
+    if missing:
+        listed = ", ".join(f"{table} ({count})" for table, count in missing.items())
+        return (
+            FAIL,
+            f"{sum(missing.values())} missing: {listed} (doctor --sql prints their inserts)",
+            details,
+        )
+    return PASS, f"all {len(seeds)} seed rows present", details
+
+
 def _contract_objects_check(kind: str):
     def check():
-        expected = {name: obj for (k, name), obj in expected_objects().items() if k == kind}
+        expected = {name: obj for (k, name), obj in expected_objects(vendor()).items() if k == kind}
         live = live_objects(kind)
         missing = sorted(set(expected) - set(live))
         wrong_table = sorted(
@@ -347,10 +533,8 @@ def check_expired_leases():
         )
         count, oldest = cursor.fetchone()
         upstream = 0
-        cursor.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'coordination_leases'"
-        )
-        if cursor.fetchone():
+        # coordination_leases: the `motus` tool's own table in a file it shares (SQLite).
+        if not is_postgresql() and _sqlite_table_exists(cursor, "coordination_leases"):
             cursor.execute(
                 "SELECT COUNT(*) FROM coordination_leases"
                 " WHERE status = 'active' AND expires_at <= %s",
@@ -364,6 +548,11 @@ def check_expired_leases():
             parts.append(f"{upstream} active coordination_leases row(s) past expiry")
         return WARN, "; ".join(parts), details
     return PASS, "no lease is held past its expiry", details
+
+
+def _sqlite_table_exists(cursor, name: str) -> bool:
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [name])
+    return cursor.fetchone() is not None
 
 
 def check_expired_idempotency_keys():
@@ -417,11 +606,13 @@ def check_disk_space():
 
 CHECKS: dict[str, Callable] = {
     "database_file": check_database_file,
+    "database_server": check_database_server,
     "database_readable": check_database_readable,
     "journal_mode": check_journal_mode,
     "quick_check": check_quick_check,
     "database_writable": check_database_writable,
     "migrations": check_migrations,
+    "seed_rows": check_seed_rows,
     "contract_triggers": _contract_objects_check("trigger"),
     "contract_views": _contract_objects_check("view"),
     "contract_indexes": _contract_objects_check("index"),
@@ -432,12 +623,13 @@ CHECKS: dict[str, Callable] = {
     "disk_space": check_disk_space,
 }
 
-DOCTOR_CHECKS = (
+SQLITE_DOCTOR_CHECKS = (
     "database_file",
     "journal_mode",
     "quick_check",
     "database_writable",
     "migrations",
+    "seed_rows",
     "contract_triggers",
     "contract_views",
     "contract_indexes",
@@ -447,8 +639,23 @@ DOCTOR_CHECKS = (
     "wal_size",
     "disk_space",
 )
-#: ``/healthz``: the process answers and the database file can be read. No writes.
-LIVENESS_CHECKS = ("database_file", "database_readable")
+#: ``doctor`` on PostgreSQL: the SQLite file's own checks (file, WAL, quick_check, WAL size,
+#: disk beside the file) give way to ``database_server``.
+POSTGRESQL_DOCTOR_CHECKS = (
+    "database_server",
+    "database_writable",
+    "migrations",
+    "seed_rows",
+    "contract_triggers",
+    "contract_views",
+    "contract_indexes",
+    "stale_attempts",
+    "expired_leases",
+    "expired_idempotency_keys",
+)
+#: ``/healthz``: the process answers and the database can be read. No writes.
+SQLITE_LIVENESS_CHECKS = ("database_file", "database_readable")
+POSTGRESQL_LIVENESS_CHECKS = ("database_server", "database_readable")
 #: ``/readyz``: the database takes writes and has the schema the code expects.
 READINESS_CHECKS = (
     "database_writable",
@@ -457,6 +664,11 @@ READINESS_CHECKS = (
     "contract_views",
     "contract_indexes",
 )
+_POSTGRESQL = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
+#: The lists for this process's database (settings choose it once, at start).
+DOCTOR_CHECKS = POSTGRESQL_DOCTOR_CHECKS if _POSTGRESQL else SQLITE_DOCTOR_CHECKS
+LIVENESS_CHECKS = POSTGRESQL_LIVENESS_CHECKS if _POSTGRESQL else SQLITE_LIVENESS_CHECKS
+
 #: Checks that need a usable database file; skipped once ``database_file`` fails.
 _FILE_INDEPENDENT = frozenset({"database_file", "disk_space"})
 
@@ -516,11 +728,14 @@ def record_results(results: list[CheckResult]) -> str:
 
 @dataclass(frozen=True)
 class SchemaObject:
-    kind: str  # trigger | view | index
+    kind: str  # trigger | view | index | function (PostgreSQL's trigger functions)
     name: str
     table: str
     sql: str | None  # normalised definition; None when not compared (Django's indexes)
     statement: str | None = None  # the CREATE statement as the migration wrote it
+    #: PostgreSQL: the function a trigger executes (its ``sql`` is then that function's
+    #: normalised body, which is what the catalog keeps verbatim).
+    function: str | None = None
 
 
 def strip_comments(sql: str) -> str:
@@ -564,6 +779,23 @@ _DROP = re.compile(
     re.IGNORECASE,
 )
 _ON_TABLE = re.compile(rf"\bON\s+(?:{_IDENT}\.)?{_IDENT}", re.IGNORECASE)
+# PostgreSQL: trigger functions, and the function a trigger executes.
+_CREATE_FUNCTION = re.compile(
+    rf"^CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?:{_IDENT}\.)?{_IDENT}\s*\(", re.IGNORECASE
+)
+_DROP_FUNCTION = re.compile(
+    rf"^DROP\s+FUNCTION\s+(?:IF\s+EXISTS\s+)?(?:{_IDENT}\.)?{_IDENT}", re.IGNORECASE
+)
+_FUNCTION_BODY = re.compile(r"\bAS\s+(\$\w*\$)(.*?)\1", re.IGNORECASE | re.DOTALL)
+_EXECUTES = re.compile(
+    rf"\bEXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(?:{_IDENT}\.)?{_IDENT}\s*\(", re.IGNORECASE
+)
+
+
+def function_body(statement: str) -> str | None:
+    """The normalised body of a ``CREATE FUNCTION … AS $$ body $$`` statement."""
+    body = _FUNCTION_BODY.search(statement)
+    return normalise_sql(body.group(2)) if body else None
 
 
 def apply_statement(objects: dict, statement: str) -> None:
@@ -577,12 +809,27 @@ def apply_statement(objects: dict, statement: str) -> None:
         else:
             on = _ON_TABLE.search(sql, created.end())
             table = on.group(2) if on else ""
+        executes = _EXECUTES.search(sql) if kind == "trigger" else None
         objects.pop((kind, name), None)  # a re-created object moves to the end
-        objects[(kind, name)] = SchemaObject(kind, name, table, sql, statement.strip())
+        objects[(kind, name)] = SchemaObject(
+            kind, name, table, sql, statement.strip(), executes.group(2) if executes else None
+        )
+        return
+    function = _CREATE_FUNCTION.match(sql)
+    if function:
+        name = function.group(2)
+        objects.pop(("function", name), None)
+        objects[("function", name)] = SchemaObject(
+            "function", name, "", function_body(statement), statement.strip()
+        )
         return
     dropped = _DROP.match(sql)
     if dropped:
         objects.pop((dropped.group(1).lower(), dropped.group(3)), None)
+        return
+    dropped = _DROP_FUNCTION.match(sql)
+    if dropped:
+        objects.pop(("function", dropped.group(2)), None)
 
 
 def _migration_statements(migration, vendor: str) -> list[str]:
@@ -643,6 +890,15 @@ def expected_objects(vendor: str = "sqlite") -> dict[tuple[str, str], SchemaObje
         ]
         for name in named:
             objects.setdefault(("index", name), SchemaObject("index", name, table, None))
+    if vendor != "sqlite":
+        # A PostgreSQL trigger is compared through the body of the function it executes;
+        # views and indexes by presence and table (the catalog re-words their SQL).
+        for key, obj in objects.items():
+            if obj.kind == "trigger":
+                function = objects.get(("function", obj.function or ""))
+                objects[key] = dataclasses.replace(obj, sql=function.sql if function else None)
+            elif obj.kind in ("view", "index"):
+                objects[key] = dataclasses.replace(obj, sql=None)
     return {
         key: obj
         for key, obj in objects.items()
@@ -650,14 +906,32 @@ def expected_objects(vendor: str = "sqlite") -> dict[tuple[str, str], SchemaObje
     }
 
 
+#: The live objects of each kind on PostgreSQL (this schema, PostgreSQL's own internal
+#: triggers for foreign keys left out): name, table, and what is compared.
+_PG_LIVE_SQL = {
+    "trigger": (
+        "SELECT t.tgname, c.relname, p.prosrc FROM pg_trigger t"
+        " JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid"
+        " WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+    ),
+    "view": "SELECT viewname, viewname, NULL FROM pg_views WHERE schemaname = current_schema()",
+    "index": (
+        "SELECT indexname, tablename, NULL FROM pg_indexes WHERE schemaname = current_schema()"
+    ),
+}
+
+
 def live_objects(kind: str) -> dict[str, SchemaObject]:
     """The database's objects of ``kind`` by name (SQLite's own autoindexes left out)."""
     with _cursor() as cursor:
-        cursor.execute(
-            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = %s"
-            " AND name NOT LIKE 'sqlite_%%'",
-            [kind],
-        )
+        if is_postgresql():
+            cursor.execute(_PG_LIVE_SQL[kind])
+        else:
+            cursor.execute(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = %s"
+                " AND name NOT LIKE 'sqlite_%%'",
+                [kind],
+            )
         rows = cursor.fetchall()
     return {
         name: SchemaObject(kind, name, table or "", normalise_sql(sql) if sql else None)
@@ -679,10 +953,9 @@ def purge_expired_idempotency_keys() -> int:
 def prune_health_window() -> int:
     """Delete ``health_check_results`` rows older than 7 days: what the contract's
     ``health_check_cleanup`` trigger does on every insert, for when nothing was inserted."""
+    week_ago = format_timestamp(utc_now() - dt.timedelta(days=7))
     with transaction.atomic(), _cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM health_check_results WHERE checked_at < datetime('now', '-7 days')"
-        )
+        cursor.execute("DELETE FROM health_check_results WHERE checked_at < %s", [week_ago])
         return cursor.rowcount
 
 
@@ -695,6 +968,10 @@ def wal_checkpoint(mode: str = "truncate", timeout_ms: int = 5000) -> dict:
 
     SQLite reports the WAL's frames and how many were copied (both 0 after a successful
     TRUNCATE, which empties the WAL); the WAL file's size before and after is added."""
+    require_sqlite(
+        "A WAL checkpoint",
+        "the server checkpoints by itself (a superuser may run CHECKPOINT)",
+    )
     mode = mode.lower()
     if mode not in CHECKPOINT_MODES:
         raise ValueError(f"checkpoint mode must be one of {', '.join(CHECKPOINT_MODES)}")

@@ -699,6 +699,9 @@ class ApiToken(models.Model):
         process's write for a timestamp. The write is tried once with no busy wait; when the
         lock is taken (or the database refuses writes: full, read-only) it is skipped, and a
         later request records the use.
+
+        On PostgreSQL "no busy wait" is ``lock_timeout`` at its least (1 ms) for this one
+        statement (``SET LOCAL``, then set back: an enclosing transaction keeps its own).
         """
         from django.db import DatabaseError, connection, transaction
 
@@ -706,6 +709,18 @@ class ApiToken(models.Model):
         if self.last_used_at and (now - self.last_used_at).total_seconds() < (
             self.LAST_USED_RESOLUTION_SECONDS
         ):
+            return
+        if connection.vendor == "postgresql":
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SELECT current_setting('lock_timeout')")
+                    (usual,) = cursor.fetchone()
+                    cursor.execute("SET LOCAL lock_timeout = 1")
+                    ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+                    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [usual])
+            except DatabaseError:
+                return
+            self.last_used_at = now
             return
         connection.ensure_connection()
         raw = connection.connection  # PRAGMAs on the driver's connection: not app queries

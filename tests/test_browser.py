@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
 from kernel import services
@@ -58,8 +59,22 @@ def page(live_server):
         )
         page = context.new_page()
         page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+        try:
+            yield page
+        finally:
+            browser.close()
+            close_context_connections()
+
+
+def close_context_connections() -> None:
+    """Close the database connections the test opened inside Playwright's sync API.
+
+    There the thread runs an event loop, so Django keeps those connections apart from the
+    thread's usual ones (asgiref's context-local storage) and nothing else closes them:
+    PostgreSQL would then refuse to drop the test database at the end of the run ("being
+    accessed by other users"). Call it before leaving ``sync_playwright()``.
+    """
+    connections.close_all()
 
 
 def shot(page: Page, name: str) -> None:

@@ -29,7 +29,13 @@ from roadmap.models import RoadmapDependency, RoadmapItem
 from system import policy
 from system.fields import utc_now
 from system.identity import Actor
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, user_with_role
+from tests.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    close_context_connections,
+    user_with_role,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,8 +49,11 @@ def browser(live_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+            close_context_connections()
 
 
 def signed_in(browser, live_server, username: str) -> Page:

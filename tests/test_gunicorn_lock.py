@@ -11,6 +11,10 @@ command (gunicorn with the shipped ``gunicorn.conf.py``), over real HTTP and a r
 The lock is held ``MOTUS_LOCK_TEST_SECONDS`` (default 12: two full lock waits) so the suite
 stays short; ``MOTUS_LOCK_TEST_SECONDS=45`` runs the issue's 45 s case (writes keep getting
 their 503 every 5 s, for the whole 45 s).
+
+On PostgreSQL (``DATABASE_URL``) there is no database-wide write lock: the other process
+locks every table of the schema in EXCLUSIVE mode (every write waits, reads go on), and the
+same answers are expected: ``lock_timeout`` (the same 5 s) ends the wait as 503.
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ import http.client
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import backends
 import pytest
-from conftest import ROOT, copy_database, manage
+from conftest import ROOT, manage
+from schema_diff import connect
 
 # Long enough for at least two 5 s waits even on a loaded machine (the loop stops sending
 # writes BUSY_TIMEOUT + 1 s before the holder lets go).
@@ -43,6 +48,30 @@ print("locked", flush=True)
 time.sleep(float(sys.argv[2]))
 conn.rollback()
 """
+#: PostgreSQL's nearest thing: every table of the schema locked against writes.
+PG_HOLD_LOCK = """
+import sys, time, psycopg
+conn = psycopg.connect(sys.argv[1])
+tables = [name for (name,) in conn.execute(
+    "SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = current_schema()")]
+conn.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.rollback()
+"""
+
+
+def execute(db, sql: str, params=()) -> list[tuple]:
+    """One statement on the database (autocommit), as another process would run it."""
+    conn = connect(db)
+    try:
+        cursor = conn.execute(sql, params)
+        rows = cursor.fetchall() if cursor.description else []
+        if not backends.POSTGRESQL:
+            conn.commit()
+        return rows
+    finally:
+        conn.close()
 
 
 def free_port() -> int:
@@ -73,22 +102,25 @@ class Http:
 
 
 @pytest.fixture
-def served(migrated_template, tmp_path):
+def served(raw_db_path, tmp_path):
     """(database, client, gunicorn log): gunicorn started as the README says, on a free port."""
-    db = copy_database(migrated_template, tmp_path / "coordination.db")
+    db = raw_db_path
     token = manage(db, "create_agent", "locky").stdout.strip()
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "INSERT INTO roadmap_items (id, phase_key, title) VALUES ('LOCK-1', 'phase_a', 'x')"
-        )
-        conn.execute("UPDATE web_api_tokens SET last_used_at = ?", [STALE])
+    execute(
+        db, "INSERT INTO roadmap_items (id, phase_key, title) VALUES ('LOCK-1', 'phase_a', 'x')"
+    )
+    execute(db, "UPDATE web_api_tokens SET last_used_at = ?", [STALE])
     port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"MOTUS_BUSY_TIMEOUT_MS", "MOTUS_CACHE_DIR", "DJANGO_DEBUG"}
+        if key not in {"MOTUS_BUSY_TIMEOUT_MS", "MOTUS_CACHE_DIR", "DJANGO_DEBUG", "DATABASE_URL"}
     }
-    env.update(MOTUS_DB_PATH=str(db), DJANGO_ALLOWED_HOSTS="127.0.0.1")
+    if backends.POSTGRESQL:  # the cache folder goes beside MOTUS_DB_PATH all the same
+        env.update(DATABASE_URL=db, MOTUS_DB_PATH=str(tmp_path / "coordination.db"))
+    else:
+        env.update(MOTUS_DB_PATH=str(db))
+    env.update(DJANGO_ALLOWED_HOSTS="127.0.0.1")
     log = tmp_path / "gunicorn.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
@@ -126,19 +158,20 @@ def wait_until_serving(port: int, server: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
 
 
-def last_used(db: Path) -> str | None:
-    with sqlite3.connect(db) as conn:  # a read: WAL readers never wait for the writer
-        return conn.execute("SELECT last_used_at FROM web_api_tokens").fetchone()[0]
+def last_used(db: Path | str) -> str | None:
+    # A read: WAL readers never wait for the writer (nor do PostgreSQL's for EXCLUSIVE).
+    return execute(db, "SELECT last_used_at FROM web_api_tokens")[0][0]
 
 
 def test_a_held_write_lock_gets_503_before_the_worker_timeout_and_reads_do_not_wait(served):
     db, client, log = served
     for _ in range(4):  # both workers have loaded the app before the lock is taken
         client.send("GET", "/api/v1/whoami/")
-    with sqlite3.connect(db) as conn:  # those reads may have recorded the token's use
-        conn.execute("UPDATE web_api_tokens SET last_used_at = ?", [STALE])
+    # Those reads may have recorded the token's use.
+    execute(db, "UPDATE web_api_tokens SET last_used_at = ?", [STALE])
+    hold = PG_HOLD_LOCK if backends.POSTGRESQL else HOLD_LOCK
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(db), str(HOLD_SECONDS)],
+        [sys.executable, "-c", hold, str(db), str(HOLD_SECONDS)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -173,8 +206,7 @@ def test_a_held_write_lock_gets_503_before_the_worker_timeout_and_reads_do_not_w
         assert seconds < BUSY_TIMEOUT - 1, seconds
 
     # Nothing was written during the lock; once it is released the workers write again.
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 0
+    assert execute(db, "SELECT COUNT(*) FROM attempts") == [(0,)]
     status, body, _, _ = client.send("POST", "/api/v1/work/LOCK-1/claim/", {})
     assert status == 201, body
     status, _, _, _ = client.send("GET", "/api/v1/work/ready/")

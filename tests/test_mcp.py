@@ -2,7 +2,7 @@
 
 - streamable HTTP at ``/mcp/`` on a live server, with the REST API's Bearer tokens;
 - stdio: ``manage.py mcp --agent NAME`` spawned by the SDK's stdio client against a
-  migrated scratch database file.
+  migrated scratch database (a file; on PostgreSQL a database of its own).
 
 Each runs the loop (ready → claim → context → evidence → decision → release), a refused
 double claim (the kernel's message as a tool error, not a protocol failure) and a blocker
@@ -21,11 +21,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
+import backends
 import httpx2
 import jsonschema
 import pytest
 from api_support import ApiClient, error_of, make_user
-from conftest import ROOT, copy_database, manage
+from conftest import ROOT, manage
 from django.core.cache import cache
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -73,13 +74,25 @@ async def http_session(url: str, token: str | None):
             yield client
 
 
-def stdio_params(db: Path, agent: str) -> StdioServerParameters:
+def stdio_params(db: Path | str, agent: str) -> StdioServerParameters:
+    """``db``: a SQLite file, or a ``postgres://`` URL."""
+    if str(db).startswith("postgres"):
+        env = {"DATABASE_URL": str(db)}
+    else:
+        env = {"MOTUS_DB_PATH": str(db)}
     return StdioServerParameters(
         command=sys.executable,
         args=["manage.py", "mcp", "--agent", agent],
         cwd=str(ROOT),
-        env={"MOTUS_DB_PATH": str(db)},
+        env=env,
     )
+
+
+def open_db(db: Path | str):
+    """An autocommit connection to the scratch database, as the `motus` tool holds one."""
+    if backends.POSTGRESQL:
+        return backends.PgConnection(str(db))
+    return sqlite3.connect(db, isolation_level=None)
 
 
 def refusal_of(result) -> tuple[str, dict]:
@@ -434,15 +447,14 @@ def test_http_resources_and_prompt(live_server):
 
 
 @pytest.fixture
-def stdio_db(migrated_template, tmp_path) -> Path:
-    db = copy_database(migrated_template, tmp_path / "coordination.db")
+def stdio_db(raw_db_path) -> Path | str:
+    db = raw_db_path
     manage(db, "create_agent", "stdioagent")
-    conn = sqlite3.connect(db)
-    conn.executemany(
-        "INSERT INTO roadmap_items (id, phase_key, title) VALUES (?, 'phase_a', ?)",
-        [("SIO-1", "First"), ("SIO-2", "Second")],
-    )
-    conn.commit()
+    conn = open_db(db)
+    for row in [("SIO-1", "First"), ("SIO-2", "Second")]:
+        conn.execute(
+            "INSERT INTO roadmap_items (id, phase_key, title) VALUES (?, 'phase_a', ?)", row
+        )
     conn.close()
     return db
 
@@ -464,12 +476,11 @@ def test_stdio_cycle_double_claim_and_blocker(stdio_db, tmp_path):
             blocker_id = await blocked(client, "SIO-2")
             mine = (await client.call_tool("my_work", {})).structured_content
             # The account is read again on every call: a role taken away stops the agent.
-            conn = sqlite3.connect(stdio_db)
+            conn = open_db(stdio_db)
             conn.execute(
                 "DELETE FROM auth_user_groups WHERE group_id IN"
                 " (SELECT id FROM auth_group WHERE name LIKE 'role:%')"
             )
-            conn.commit()
             conn.close()
             stopped = await client.call_tool("my_work", {})
             return done, double, blocker_id, mine, stopped
@@ -480,11 +491,13 @@ def test_stdio_cycle_double_claim_and_blocker(stdio_db, tmp_path):
     assert refusal_of(double)[0] == f"409 kernel_rule: {DOUBLE_CLAIM}"
     assert mine["attempts"] == [] and mine["next_actions"][0]["tool"] == "ready_work"
     assert refusal_of(stopped)[0].startswith("403 permission_denied: Your account has no role")
-    conn = sqlite3.connect(stdio_db)
+    conn = open_db(stdio_db)
     statuses = dict(conn.execute("SELECT id, status_key FROM roadmap_items WHERE id LIKE 'SIO-%'"))
     assert statuses == {"SIO-1": "completed", "SIO-2": "blocked"}
+    # (Attempts of one second have no order on PostgreSQL: compared ended first.)
     outcomes = conn.execute(
-        "SELECT work_id, worker_id, outcome FROM attempts ORDER BY started_at, rowid"
+        "SELECT work_id, worker_id, outcome FROM attempts"
+        " ORDER BY work_id, ended_at, outcome = 'blocked'"
     ).fetchall()
     assert outcomes == [
         ("SIO-1", "agent:stdioagent", "completed"),

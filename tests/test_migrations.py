@@ -1,4 +1,10 @@
-"""Migrations build the contract exactly, seed it, adopt existing files and reverse cleanly."""
+"""Migrations build the contract exactly, seed it, adopt existing files and reverse cleanly.
+
+On PostgreSQL (``DATABASE_URL``) the same tests run on databases of the test cluster: a fresh
+migrate matches the contract, migrating twice changes nothing, reversing to zero leaves
+nothing and migrating again rebuilds it. What is about the SQLite file (its mode and folder,
+an empty file, adopting a file the `motus` tool created) is ``sqlite_only``.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +12,36 @@ import re
 import sqlite3
 import stat
 
+import backends
 import pytest
-from conftest import copy_database, manage
+from conftest import manage
 from contract_ddl import contract
-from schema_diff import schema_differences
+from schema_diff import connect, is_url, schema_differences, schema_snapshot, table_rows
 from upstream_file import UPSTREAM_LEASE_INDEXES, build_upstream_file
 
-
-def contract_rows(path) -> dict[str, list[tuple]]:
-    """Every row of every contract table, sorted, for before/after comparisons."""
-    conn = sqlite3.connect(path)
-    try:
-        return {
-            table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
-            for table in contract()["tables"]
-            if conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)
-            ).fetchone()
-        }
-    finally:
-        conn.close()
+#: The former names, for the adoption tests below (SQLite files).
+contract_rows = table_rows
+schema_sql = schema_snapshot
 
 
-def schema_sql(path) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-            "ORDER BY type, name"
-        ).fetchall()
-    finally:
-        conn.close()
+@pytest.fixture
+def fresh_database(tmp_path):
+    """Where a new install goes: a path for a new SQLite file, or an empty PostgreSQL
+    database (dropped afterwards)."""
+    if backends.POSTGRESQL:
+        name = backends.new_database_name("motus_fresh")
+        url = backends.create_database(name)
+        yield url
+        backends.drop_database(name)
+        return
+    yield tmp_path / "fresh" / "coordination.db"
 
 
-def test_fresh_migrate_matches_contract(migrated_template):
-    assert schema_differences(migrated_template) == []
+def test_fresh_migrate_matches_contract(raw_db_path):
+    assert schema_differences(raw_db_path) == []
 
 
+@pytest.mark.sqlite_only
 def test_fresh_migrate_creates_private_folder_and_file(tmp_path):
     path = tmp_path / "new" / "motus" / "coordination.db"
     manage(path, "migrate", "--noinput", "-v0")
@@ -83,7 +82,7 @@ def test_seed_rows_match_contract(raw_db):
         )
         for r in seed["terminology"]
     ]
-    config = dict(raw_db.execute("SELECT key, value FROM instance_config"))
+    config = dict(raw_db.execute("SELECT key, value FROM instance_config").fetchall())
     assert re.fullmatch(r"[0-9a-f]{32}", config.pop("instance_id"))
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", config.pop("created_at"))
     assert config.pop("review_required") == "false"  # this app's setting (roadmap 0005)
@@ -95,7 +94,7 @@ def test_seed_rows_match_contract(raw_db):
     for table in ("resource_quotas", "circuit_breakers", "extension_points"):
         for row in seed[table]:
             cols = list(row)
-            where = " AND ".join(f"{c} IS ?" for c in cols)
+            where = " AND ".join(f"{c} IS NOT DISTINCT FROM ?" for c in cols)
             assert raw_db.execute(
                 f"SELECT count(*) FROM {table} WHERE {where}", [row[c] for c in cols]
             ).fetchone() == (1,), (table, row)
@@ -104,8 +103,11 @@ def test_seed_rows_match_contract(raw_db):
 
 
 def test_schema_version_rows_satisfy_the_motus_tool(raw_db):
+    # The lease store reads the first row in storage order (SQLite's rowid); PostgreSQL's
+    # table has no such order: by version there.
+    order = "version" if backends.POSTGRESQL else "rowid"
     rows = raw_db.execute(
-        "SELECT version, migration_name, checksum FROM schema_version ORDER BY rowid"
+        f"SELECT version, migration_name, checksum FROM schema_version ORDER BY {order}"
     ).fetchall()
     assert rows == [
         (r["version"], r["migration_name"], r["checksum"])
@@ -115,48 +117,72 @@ def test_schema_version_rows_satisfy_the_motus_tool(raw_db):
     assert raw_db.execute("SELECT max(version) FROM schema_version").fetchone() == (20,)
 
 
-def test_instance_id_is_random_per_install(migrated_template, tmp_path):
-    other = tmp_path / "other.db"
-    manage(other, "migrate", "--noinput", "-v0")
-    query = "SELECT value FROM instance_config WHERE key = 'instance_id'"
-    ids = {sqlite3.connect(p).execute(query).fetchone()[0] for p in (migrated_template, other)}
-    assert len(ids) == 2
+def _instance_id(target) -> str:
+    conn = connect(target)
+    try:
+        query = "SELECT value FROM instance_config WHERE key = 'instance_id'"
+        return conn.execute(query).fetchone()[0]
+    finally:
+        conn.close()
 
 
-def test_migrate_twice_changes_nothing(migrated_template, tmp_path):
-    path = copy_database(migrated_template, tmp_path / "coordination.db")
-    before_schema, before_rows = schema_sql(path), contract_rows(path)
-    result = manage(path, "migrate", "--noinput")
+def test_instance_id_is_random_per_install(raw_db_path, fresh_database):
+    manage(fresh_database, "migrate", "--noinput", "-v0")
+    assert _instance_id(raw_db_path) != _instance_id(fresh_database)
+
+
+def test_migrate_twice_changes_nothing(raw_db_path):
+    before_schema, before_rows = schema_snapshot(raw_db_path), table_rows(raw_db_path)
+    result = manage(raw_db_path, "migrate", "--noinput")
     assert "No migrations to apply" in result.stdout
-    assert schema_sql(path) == before_schema
-    assert contract_rows(path) == before_rows
+    assert schema_snapshot(raw_db_path) == before_schema
+    assert table_rows(raw_db_path) == before_rows
 
 
-def test_reverse_to_zero_and_back(migrated_template, tmp_path):
-    path = copy_database(migrated_template, tmp_path / "coordination.db")
-    manage(path, "migrate", "system", "zero", "--noinput", "-v0")
-    manage(path, "migrate", "programs", "zero", "--noinput", "-v0")
-    conn = sqlite3.connect(path)
-    left = {
-        name
-        for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view', 'trigger') "
-            "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'django_%' AND name NOT LIKE 'auth_%'"
-        )
-    }
-    conn.close()
-    assert left == set()
-    manage(path, "migrate", "--noinput", "-v0")
-    assert schema_differences(path) == []
+#: Every table, view and trigger left in a database (not Django's own), per backend.
+_LEFT_SQL = {
+    False: (
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view', 'trigger') "
+        "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'django_%' AND name NOT LIKE 'auth_%'"
+    ),
+    True: (
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace"
+        " AND c.relkind IN ('r', 'v') AND c.relname NOT LIKE 'django\\_%'"
+        " AND c.relname NOT LIKE 'auth\\_%'"
+        " UNION ALL SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+        " WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal"
+        " UNION ALL SELECT p.proname FROM pg_proc p"
+        " WHERE p.pronamespace = current_schema()::regnamespace"
+    ),
+}
+
+
+def test_reverse_to_zero_and_back(raw_db_path):
     keys = "SELECT id, domain, internal_key, display_name FROM terminology ORDER BY id"
-    restored, original = (
-        sqlite3.connect(p).execute(keys).fetchall() for p in (path, migrated_template)
-    )
+    conn = connect(raw_db_path)
+    original = [tuple(r) for r in conn.execute(keys).fetchall()]
+    conn.close()
+    fresh_schema = schema_snapshot(raw_db_path)
+
+    manage(raw_db_path, "migrate", "system", "zero", "--noinput", "-v0")
+    manage(raw_db_path, "migrate", "programs", "zero", "--noinput", "-v0")
+    conn = connect(raw_db_path)
+    left = {name for (name,) in conn.execute(_LEFT_SQL[is_url(raw_db_path)]).fetchall()}
+    conn.close()
+    assert left == set()  # on PostgreSQL: no trigger function (motus_now) either
+
+    manage(raw_db_path, "migrate", "--noinput", "-v0")
+    assert schema_differences(raw_db_path) == []
+    if is_url(raw_db_path):  # every definition as a fresh migrate makes it
+        assert schema_snapshot(raw_db_path) == fresh_schema
+    conn = connect(raw_db_path)
+    restored = [tuple(r) for r in conn.execute(keys).fetchall()]
+    conn.close()
     assert len(restored) == 77
     assert restored == original
 
 
-# --- adopting a file the `motus` tool created -------------------------------------------
+# --- adopting a file the `motus` tool created (SQLite: the tool's own file) --------------
 
 
 @pytest.fixture
@@ -166,6 +192,7 @@ def upstream_file(migrated_template, tmp_path):
     return path
 
 
+@pytest.mark.sqlite_only
 def test_upstream_file_is_adopted_without_losing_rows(upstream_file):
     before = contract_rows(upstream_file)
     assert "events" not in before
@@ -202,6 +229,7 @@ def test_upstream_file_is_adopted_without_losing_rows(upstream_file):
     conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_adopted_file_gets_working_leases_and_view(upstream_file):
     conn = sqlite3.connect(upstream_file)
     with pytest.raises(sqlite3.OperationalError, match="non-deterministic"):
@@ -226,6 +254,7 @@ def test_adopted_file_gets_working_leases_and_view(upstream_file):
     conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_adopted_file_migrates_twice_without_change(upstream_file):
     manage(upstream_file, "migrate", "--noinput", "-v0")
     before_schema, before_rows = schema_sql(upstream_file), contract_rows(upstream_file)
@@ -235,6 +264,7 @@ def test_adopted_file_migrates_twice_without_change(upstream_file):
     assert contract_rows(upstream_file) == before_rows
 
 
+@pytest.mark.sqlite_only
 def test_empty_file_is_migrated(tmp_path):
     path = tmp_path / "coordination.db"
     path.touch(mode=0o600)
@@ -242,6 +272,7 @@ def test_empty_file_is_migrated(tmp_path):
     assert schema_differences(path) == []
 
 
+@pytest.mark.sqlite_only
 def test_events_created_by_the_lease_store_lose_their_foreign_key(upstream_file):
     conn = sqlite3.connect(upstream_file)
     conn.execute(

@@ -4,6 +4,12 @@ The commands run as an operator runs them: ``manage.py`` in a subprocess on a re
 copy of a freshly migrated database), changed behind their back with plain ``sqlite3`` the
 way the `motus` tool or a careless table rebuild would. The endpoints run through Django's
 test client on the pytest-django test database.
+
+On PostgreSQL the same doctor, maintain and endpoint tests run on a database of the test
+cluster (changed through ``backends.PgConnection``); what is about the SQLite file (backups
+of it, WAL checkpoints, ``PRAGMA`` checks, its locks) is ``sqlite_only``, and
+``postgresql_only`` tests check that those commands say what to use there instead, and
+PostgreSQL's own ``db stats``/``lock-info`` and lock waits.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ import subprocess
 import sys
 import textwrap
 
+import backends
 import pytest
 from conftest import manage
 from contract_ddl import contract
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from kernel_rows import now
+from schema_diff import connect
 
 from kernel import services
 from system import health
@@ -28,11 +37,13 @@ from system import health
 # -- the expected objects ----------------------------------------------------------------
 
 
-def test_the_objects_derived_from_the_migrations_are_the_contracts():
+@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
+def test_the_objects_derived_from_the_migrations_are_the_contracts(vendor):
     """What doctor expects (derived from the migrations' SQL and model state) is exactly
-    the contract's list of triggers, views and indexes, each on its table."""
+    the contract's list of triggers, views and indexes, each on its table: from either
+    backend's SQL files (read, not run: both are checked on either backend)."""
     c = contract()
-    expected = health.expected_objects()
+    expected = health.expected_objects(vendor)
 
     def of(kind):
         return {name: obj.table for (k, name), obj in expected.items() if k == kind}
@@ -40,6 +51,28 @@ def test_the_objects_derived_from_the_migrations_are_the_contracts():
     assert of("trigger") == {t["name"]: t["table"] for t in c["triggers"]}
     assert set(of("view")) == {v["name"] for v in c["views"]}
     assert of("index") == {i["name"]: i["table"] for i in c["indexes"]}
+    if vendor == "postgresql":  # each trigger is compared through its function's body
+        functions = {name for (k, name) in expected if k == "function"}
+        for (kind, name), obj in expected.items():
+            if kind == "trigger":
+                assert obj.function in functions and obj.sql, name
+
+
+@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
+def test_every_seed_insert_is_checked_by_its_key(vendor):
+    """Each INSERT of the seed files gives doctor a key to find its row by (none left
+    unchecked): the contract's seed, its 20 schema_version rows and this app's own two."""
+    c = contract()
+    seeds = health.seed_statements(vendor)
+    tables = [table for table, _, _ in seeds]
+    assert {t: tables.count(t) for t in dict.fromkeys(tables)} == {
+        "terminology": len(c["seed"]["terminology"]) + 1,  # + roadmap_status/review
+        "instance_config": len(c["seed"]["instance_config"]) + 1,  # + review_required
+        "resource_quotas": len(c["seed"]["resource_quotas"]),
+        "circuit_breakers": len(c["seed"]["circuit_breakers"]),
+        "extension_points": len(c["seed"]["extension_points"]),
+        "schema_version": len(c["schema_version"]["rows"]),
+    }
 
 
 def test_doctor_counts_stale_attempts_as_the_kernel_does():
@@ -77,13 +110,23 @@ def checks_of(report) -> dict:
 
 
 def health_rows(path) -> list[tuple]:
-    conn = sqlite3.connect(path)
+    conn = connect(path)
     try:
-        return conn.execute(
-            "SELECT check_name, status, message, checked_at FROM health_check_results ORDER BY id"
-        ).fetchall()
+        return [
+            tuple(row)
+            for row in conn.execute(
+                "SELECT check_name, status, message, checked_at FROM health_check_results"
+                " ORDER BY id"
+            ).fetchall()
+        ]
     finally:
         conn.close()
+
+
+def drop_trigger(conn, name: str, table: str) -> None:
+    conn.execute(
+        f"DROP TRIGGER {name} ON {table}" if backends.POSTGRESQL else f"DROP TRIGGER {name}"
+    )
 
 
 def test_doctor_passes_on_a_fresh_database_and_records_one_row_per_check(raw_db_path):
@@ -95,30 +138,38 @@ def test_doctor_passes_on_a_fresh_database_and_records_one_row_per_check(raw_db_
     assert {n: c["status"] for n, c in found.items() if n != "disk_space"} == dict.fromkeys(
         set(found) - {"disk_space"}, "pass"
     )
-    assert found["disk_space"]["status"] in ("pass", "warn")
+    assert found.get("disk_space", {"status": "pass"})["status"] in ("pass", "warn")
     assert found["contract_triggers"]["details"]["present"] == 74
     assert found["contract_views"]["details"]["present"] == 19
     assert found["contract_indexes"]["details"]["present"] == 149
-    assert found["journal_mode"]["details"] == {"connection": "wal", "file_header_wal": True}
+    if backends.POSTGRESQL:
+        assert found["database_server"]["details"]["standby"] is False
+    else:
+        assert found["journal_mode"]["details"] == {"connection": "wal", "file_header_wal": True}
 
     rows = health_rows(raw_db_path)
     assert [(r[0], r[1]) for r in rows] == [(n, c["status"]) for n, c in found.items()]
     assert {r[3] for r in rows} == {report["recorded_at"]}  # one run, one checked_at
 
 
-def test_doctor_names_a_dropped_trigger_and_prints_the_sql_that_restores_it(raw_db_path):
-    conn = sqlite3.connect(raw_db_path, isolation_level=None)
-    conn.execute("DROP TRIGGER roadmap_dep_no_cycles")
-    conn.execute("DROP VIEW v_ready_items")
-    conn.close()
+def test_doctor_names_a_dropped_trigger_and_prints_the_sql_that_restores_it(raw_db, raw_db_path):
+    drop_trigger(raw_db, "roadmap_dep_no_cycles", "roadmap_dependencies")
+    raw_db.execute("DROP VIEW v_ready_items")
+    raw_db.execute("DELETE FROM schema_version WHERE version = 20")
+    seeded = "internal_key = 'playbook' OR (domain = 'roadmap_status' AND internal_key = 'review')"
+    raw_db.execute(f"DELETE FROM terminology WHERE {seeded}")
 
     result = manage(raw_db_path, "doctor", "--sql", check=False)
     assert result.returncode == 1
     table = result.stdout.splitlines()
     assert "contract_triggers         FAIL    1 missing: roadmap_dep_no_cycles" in table
     assert "contract_views            FAIL    1 missing: v_ready_items" in table
+    assert (
+        "seed_rows                 FAIL    3 missing: terminology (2), schema_version (1)"
+        " (doctor --sql prints their inserts)"
+    ) in table
     assert "migrations                ok      all " in result.stdout
-    assert "13 checks: 2 failed" in result.stdout
+    assert f"{len(health.DOCTOR_CHECKS)} checks: 3 failed" in result.stdout
     failed = {name: message for name, status, message, _ in health_rows(raw_db_path)}
     assert failed["contract_triggers"] == "1 missing: roadmap_dep_no_cycles"
     assert failed["contract_views"] == "1 missing: v_ready_items"
@@ -128,37 +179,44 @@ def test_doctor_names_a_dropped_trigger_and_prints_the_sql_that_restores_it(raw_
     }
 
     # The printed SQL re-creates what is missing, as the migrations wrote it.
-    repair = result.stdout[result.stdout.index("BEGIN IMMEDIATE;") :]
-    conn = sqlite3.connect(raw_db_path, isolation_level=None)
-    conn.executescript(repair)
-    conn.close()
+    begin = "BEGIN;" if backends.POSTGRESQL else "BEGIN IMMEDIATE;"
+    raw_db.executescript(result.stdout[result.stdout.index(begin) :])
     code, report = doctor(raw_db_path, "--no-record")
     assert code == 0, report
     assert checks_of(report)["contract_triggers"]["status"] == "pass"
     assert checks_of(report)["contract_views"]["status"] == "pass"
+    assert checks_of(report)["seed_rows"]["message"] == "all 120 seed rows present"
+    restored = raw_db.execute(f"SELECT id FROM terminology WHERE {seeded} ORDER BY id").fetchall()
+    assert [tuple(r) for r in restored] == [(5,), (78,)]  # the contract's id; the next one
 
 
 def test_doctor_warns_on_a_changed_trigger_or_open_file_and_fails_on_unapplied_migrations(
-    raw_db_path,
+    raw_db, raw_db_path
 ):
-    conn = sqlite3.connect(raw_db_path, isolation_level=None)
-    conn.execute("DROP TRIGGER audit_log_no_delete")
-    conn.execute(
-        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
-        " BEGIN SELECT RAISE(ABORT, 'weaker'); END"
-    )
-    conn.execute("DELETE FROM django_migrations WHERE app = 'kernel' AND name = '0007_roles'")
-    conn.close()
-    raw_db_path.chmod(0o644)
+    if backends.POSTGRESQL:  # what a PostgreSQL trigger does is its function's body
+        raw_db.execute(
+            "CREATE OR REPLACE FUNCTION audit_log_no_delete() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN RAISE EXCEPTION 'weaker'; END $$"
+        )
+    else:
+        raw_db.execute("DROP TRIGGER audit_log_no_delete")
+        raw_db.execute(
+            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+            " BEGIN SELECT RAISE(ABORT, 'weaker'); END"
+        )
+        raw_db_path.chmod(0o644)
+    raw_db.execute("DELETE FROM django_migrations WHERE app = 'kernel' AND name = '0007_roles'")
     code, report = doctor(raw_db_path, "--no-record")
     found = checks_of(report)
     assert found["contract_triggers"]["status"] == "warn"
     assert found["contract_triggers"]["message"] == (
         "definition differs from the migrations': audit_log_no_delete"
     )
-    assert (
-        found["database_file"]["status"] == "warn" and "0644" in found["database_file"]["message"]
-    )
+    if not backends.POSTGRESQL:
+        assert (
+            found["database_file"]["status"] == "warn"
+            and "0644" in found["database_file"]["message"]
+        )
     assert found["migrations"]["status"] == "fail"
     assert "kernel.0007_roles" in found["migrations"]["message"]
     assert code == 1
@@ -166,8 +224,6 @@ def test_doctor_warns_on_a_changed_trigger_or_open_file_and_fails_on_unapplied_m
 
 
 # -- stale work, expired keys and maintain -----------------------------------------------
-
-NOW = "datetime('now')"
 
 
 def seed_stale_work(conn):
@@ -181,41 +237,41 @@ def seed_stale_work(conn):
             (item, f"Item {item}"),
         )
     for attempt, item, expires in (
-        ("att-stale", "STALE", "datetime('now', '-1 hour')"),
-        ("att-live", "LIVE", "datetime('now', '+1 hour')"),
+        ("att-stale", "STALE", "-1 hour"),
+        ("att-live", "LIVE", "+1 hour"),
     ):
         run(
             "INSERT INTO attempts (id, work_id, worker_id, worker_type, started_at)"
-            " VALUES (?, ?, 'agent:gone', 'agent', datetime('now', '-2 hours'))",
-            (attempt, item),
+            " VALUES (?, ?, 'agent:gone', 'agent', ?)",
+            (attempt, item, now(conn, "-2 hours")),
         )
         run(
             "INSERT INTO leases (id, resource_type, resource_id, mode, worker_id, attempt_id,"
-            f" ttl_seconds, expires_at) VALUES (?, 'work_item', ?, 'exclusive', 'agent:gone',"
-            f" ?, 900, {expires})",
-            (f"lease-{attempt}", item, attempt),
+            " ttl_seconds, expires_at) VALUES (?, 'work_item', ?, 'exclusive', 'agent:gone',"
+            " ?, 900, ?)",
+            (f"lease-{attempt}", item, attempt, now(conn, expires)),
         )
     run(
         "INSERT INTO leases (id, resource_type, resource_id, mode, worker_id, ttl_seconds,"
-        " expires_at) VALUES ('lease-bare', 'file', 'x.py', 'write', 'agent:gone', 60,"
-        " datetime('now', '-1 minute'))"
+        " expires_at) VALUES ('lease-bare', 'file', 'x.py', 'write', 'agent:gone', 60, ?)",
+        (now(conn, "-1 minute"),),
     )
     for key, created, expires in (
-        ("old-1", "datetime('now', '-3 days')", "datetime('now', '-2 days')"),
-        ("old-2", "datetime('now', '-2 days')", "datetime('now', '-1 day')"),
-        ("fresh", NOW, "datetime('now', '+1 day')"),
+        ("old-1", "-3 days", "-2 days"),
+        ("old-2", "-2 days", "-1 day"),
+        ("fresh", None, "+1 day"),
     ):
         run(
             "INSERT INTO idempotency_keys (key, operation, request_hash, created_at,"
-            f" expires_at) VALUES (?, 'POST /x', 'h', {created}, {expires})",
-            (key,),
+            " expires_at) VALUES (?, 'POST /x', 'h', ?, ?)",
+            (key, now(conn, created), now(conn, expires)),
         )
     # An old row inserted as old is removed by its own insert (health_check_cleanup), so it
     # is made old afterwards, as a week without inserts would.
     run("INSERT INTO health_check_results (check_name, status) VALUES ('old', 'pass')")
     run(
-        "UPDATE health_check_results SET checked_at = datetime('now', '-8 days')"
-        " WHERE check_name = 'old'"
+        "UPDATE health_check_results SET checked_at = ? WHERE check_name = 'old'",
+        (now(conn, "-8 days"),),
     )
 
 
@@ -235,7 +291,10 @@ def test_doctor_warns_about_stale_work_and_maintain_clears_it(raw_db, raw_db_pat
     assert "1 stale attempt(s) ended as failed: att-stale (agent:gone on STALE)" in result.stdout
     assert "2 expired key(s) deleted" in result.stdout
     assert "1 health_check_results row(s) older than 7 days deleted" in result.stdout
-    assert "wal_checkpoint: done" in result.stdout
+    if backends.POSTGRESQL:
+        assert "wal_checkpoint: skipped: PostgreSQL checkpoints by itself" in result.stdout
+    else:
+        assert "wal_checkpoint: done" in result.stdout
 
     q = raw_db.execute
     assert q(
@@ -302,6 +361,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.sqlite_only
 def test_backup_while_another_process_writes_is_a_consistent_verified_prefix(raw_db_path, tmp_path):
     target = tmp_path / "backups" / "snapshot.db"
     target.parent.mkdir()
@@ -358,6 +418,7 @@ def test_backup_while_another_process_writes_is_a_consistent_verified_prefix(raw
     source.close()
 
 
+@pytest.mark.sqlite_only
 def test_backup_into_a_folder_and_never_over_an_existing_file(db, tmp_path):
     folder = tmp_path / "nightly"
     folder.mkdir()
@@ -372,6 +433,16 @@ def test_backup_into_a_folder_and_never_over_an_existing_file(db, tmp_path):
         call_command("backup", str(health.database_path()), "--force")
 
 
+@pytest.mark.postgresql_only
+def test_backup_on_postgresql_names_pg_dump_and_writes_nothing(db, tmp_path):
+    with pytest.raises(CommandError) as refused:
+        call_command("backup", str(tmp_path))
+    assert str(refused.value).startswith("backup is for the SQLite file only; on PostgreSQL")
+    assert "pg_dump --format=custom" in str(refused.value)
+    assert health.database_label() in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- db ------------------------------------------------------------------------------------
 
 
@@ -381,6 +452,7 @@ def db_command(*args) -> str:
     return out.getvalue()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.django_db(transaction=True)
 def test_db_stats_integrity_analyze_vacuum_and_checkpoint():
     with connection.cursor() as cursor:
@@ -399,6 +471,24 @@ def test_db_stats_integrity_analyze_vacuum_and_checkpoint():
     assert checkpoint.startswith("Checkpoint TRUNCATE: done") and "-> 0 B." in checkpoint
 
 
+@pytest.mark.postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_db_stats_analyze_and_vacuum_on_postgresql_and_the_file_actions_say_what_instead():
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO health_check_results (check_name, status) VALUES ('x', 'pass')")
+    stats = json.loads(db_command("stats", "--json"))
+    assert stats["vendor"] == "postgresql" and stats["database_bytes"] > 0
+    assert stats["tables"]["health_check_results"]["rows"] == 1
+    assert stats["tables"]["terminology"]["rows"] >= 76
+    assert stats["tables"]["terminology"]["bytes"] > 0
+    assert "health_check_results" in db_command("stats")
+    assert "ANALYZE done" in db_command("analyze")
+    assert "VACUUM done" in db_command("vacuum")
+    for action, instead in (("checkpoint", "checkpoints by itself"), ("integrity", "pg_amcheck")):
+        with pytest.raises(CommandError, match=f"SQLite file only; on PostgreSQL .*{instead}"):
+            db_command(action)
+
+
 #: Holds the write lock of the file named by argv[1] until a line arrives on stdin.
 HOLDER = textwrap.dedent(
     """
@@ -412,6 +502,7 @@ HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.sqlite_only
 def test_db_lock_info_names_the_process_holding_the_write_lock(raw_db_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(raw_db_path)],
@@ -431,6 +522,45 @@ def test_db_lock_info_names_the_process_holding_the_write_lock(raw_db_path):
         assert "WAL write lock (exclusive)" in by_pid[holder.pid]
 
 
+#: PostgreSQL: waits (at most 20 s) for the row lock another session holds on terminology 1.
+PG_WAITER = (
+    "import sys, psycopg; c = psycopg.connect(sys.argv[1], autocommit=True);"
+    " c.execute('SET lock_timeout = 20000');"
+    " c.execute('UPDATE terminology SET sort_order = sort_order WHERE id = 1')"
+)
+
+
+@pytest.mark.postgresql_only
+def test_db_lock_info_on_postgresql_names_who_holds_and_who_waits(raw_db, raw_db_path):
+    """A session holding a row lock and an advisory lock (the kernel's ``serialize`` key)
+    in an open transaction, and another process waiting for that row: lock-info names
+    both, and who blocks whom."""
+    holder_pid = raw_db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    raw_db.execute("BEGIN")
+    raw_db.execute("SELECT pg_advisory_xact_lock(hashtextextended('work:W-1', 0))")
+    raw_db.execute("UPDATE terminology SET sort_order = sort_order WHERE id = 1")
+    waiter = subprocess.Popen([sys.executable, "-c", PG_WAITER, raw_db_path])
+    try:
+        for _ in range(100):  # until the waiter is seen waiting
+            info = json.loads(manage(raw_db_path, "db", "lock-info", "--json").stdout)
+            blocked = [s for s in info["sessions"] if s["blocked_by"] == [holder_pid]]
+            if blocked:
+                break
+        holder = {s["pid"]: s for s in info["sessions"]}[holder_pid]
+        assert holder["state"] == "idle in transaction"
+        assert holder["advisory_locks"] == 1 and holder["locks_held"] >= 2
+        assert holder["transaction_seconds"] >= 0
+        (waiting,) = blocked  # the waiter's server process
+        assert waiting["locks_waiting"] == 1 and waiting["wait_event"].startswith("Lock:")
+        text = manage(raw_db_path, "db", "lock-info").stdout
+        assert f"pid {holder_pid} " in text and f"blocked by pid {holder_pid}" in text
+        assert "active leases: 0" in text
+    finally:
+        raw_db.execute("ROLLBACK")
+        assert waiter.wait(timeout=30) == 0
+
+
+@pytest.mark.sqlite_only
 def test_db_integrity_fails_on_a_broken_reference(raw_db, raw_db_path):
     raw_db.execute("PRAGMA foreign_keys = OFF")
     raw_db.execute(
@@ -464,7 +594,10 @@ def test_healthz_and_readyz_answer_without_login(client, db):
 def test_readyz_turns_503_naming_a_dropped_trigger_and_healthz_stays_up(client, db):
     rows_before = _count("health_check_results")
     with connection.cursor() as cursor:  # rolled back with the test's transaction
-        cursor.execute("DROP TRIGGER enforce_phase_limit")
+        cursor.execute(
+            "DROP TRIGGER enforce_phase_limit"
+            + (" ON roadmap_items" if connection.vendor == "postgresql" else "")
+        )
     ready = client.get("/readyz")
     assert ready.status_code == 503
     body = ready.json()
@@ -498,10 +631,28 @@ def test_health_endpoints_fail_when_the_database_cannot_be_read(client, db, path
     assert check == {"name": name, "status": "fail", "message": "OperationalError: disk I/O error"}
 
 
+#: PostgreSQL: holds a lock every write to health_check_results waits for (EXCLUSIVE mode:
+#: reads go on) in the database at argv[1] until a line arrives on stdin.
+PG_HOLDER = textwrap.dedent(
+    """
+    import sys, psycopg
+    conn = psycopg.connect(sys.argv[1])
+    conn.execute("LOCK TABLE health_check_results IN EXCLUSIVE MODE")
+    print("holding", flush=True)
+    sys.stdin.readline()
+    conn.rollback()
+    """
+)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_readyz_warns_but_stays_ready_while_another_process_holds_the_write_lock(client):
+    if backends.POSTGRESQL:
+        holding = [PG_HOLDER, backends.url_for(connection.settings_dict["NAME"])]
+    else:
+        holding = [HOLDER, str(health.database_path())]
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(health.database_path())],
+        [sys.executable, "-c", *holding],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

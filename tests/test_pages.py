@@ -394,6 +394,37 @@ def test_roadmap_groups_items_by_phase_in_terminology_order(reader):
     assert text(response, "result-count") == "4 items in 3 phases"
 
 
+def test_text_sorts_as_on_sqlite_and_unranked_items_come_first_on_every_backend(reader):
+    """Ids and names order bytewise, as SQLite's BINARY does (capitals, then "_", then
+    lower case; "-" counts), whatever a PostgreSQL database's collation would say (most
+    languages put "a3" before "B2" and skip the "-"); unranked items before ranked ones
+    (SQLite's NULLs first, PostgreSQL's last by default)."""
+    ids = ["b-1", "B2", "a3", "A4", "_x", "a-0", "b0"]
+    for n, item_id in enumerate(ids):
+        item(item_id, owner=["zed", "Zoe", "_bot", "ann"][n % 4])
+    item("FIRST-RANKED", rank=0.5)
+    expected = [*sorted(ids), "FIRST-RANKED"]
+    assert expected[:4] == ["A4", "B2", "_x", "a-0"]
+
+    response = reader.get("/roadmap/")
+    assert rows_of(response) == expected
+    owners = re.search(r'<select name="owner"[^>]*>(.*?)</select>', response.content.decode(), re.S)
+    assert re.findall(r'<option value="([^"]+)"', owners.group(1)) == ["Zoe", "_bot", "ann", "zed"]
+
+    exported = reader.get("/roadmap/export.json").json()
+    assert [i["id"] for phase in exported["phases"] for i in phase["items"]] == expected
+
+    graph = parse(reader.get("/roadmap/graph/"))
+    assert [a["data-id"] for tag, a in graph.tags if tag == "li" and "data-id" in a] == expected
+
+    for item_id in ids:
+        depend("FIRST-RANKED", item_id, "related")
+    item_page = reader.get(item_url("FIRST-RANKED")).content.decode()
+    assert [item_page.index(f'href="{item_url(i)}"') for i in sorted(ids)] == sorted(
+        item_page.index(f'href="{item_url(i)}"') for i in ids
+    )
+
+
 def test_roadmap_badges_follow_the_readiness_views(reader):
     item("DONE", status="completed")
     item("OPEN")

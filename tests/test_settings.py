@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from conftest import ROOT
+from django.conf import settings
 from django.db import connection, transaction
 
 EXPECTED_PRAGMAS = {
@@ -23,6 +24,7 @@ EXPECTED_PRAGMAS = {
 }
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.django_db
 def test_every_connection_gets_the_contract_pragmas():
     with connection.cursor() as cursor:
@@ -31,6 +33,29 @@ def test_every_connection_gets_the_contract_pragmas():
             assert cursor.fetchone()[0] == expected, pragma
 
 
+@pytest.mark.postgresql_only
+@pytest.mark.django_db
+def test_every_postgresql_connection_waits_for_locks_as_sqlite_does_and_speaks_utc():
+    """PostgreSQL's counterparts of the pragmas that matter to the app: a lock wait ends
+    after MOTUS_BUSY_TIMEOUT_MS as SQLite's busy timeout does (then 503 database_busy), the
+    session's time zone is UTC, and foreign keys are immediate (RULES.md 1.4)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setting FROM pg_settings WHERE name = 'lock_timeout'"
+            " UNION ALL SELECT current_setting('TimeZone')"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [
+            str(settings.MOTUS_BUSY_TIMEOUT_MS),
+            "UTC",
+        ]
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable"
+            " AND connamespace = current_schema()::regnamespace"
+        )
+        assert cursor.fetchall() == []
+
+
+@pytest.mark.sqlite_only
 @pytest.mark.django_db(transaction=True)
 def test_transactions_take_the_write_lock_at_begin():
     """transaction_mode IMMEDIATE: an atomic block holds the write lock before it writes,

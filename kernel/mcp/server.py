@@ -15,7 +15,7 @@ a REST call), or the management command's main thread. One thread does the datab
 of a session, so a SQLite connection is never shared between threads, and the services'
 ``transaction.atomic()`` blocks mean what they mean under the REST API.
 
-Refusals: a ``ServiceError``, a trigger's ``IntegrityError`` (``system.api.errors.refusal``),
+Refusals: a ``ServiceError``, a trigger's ``IntegrityError`` (``system.api.errors.as_refusal``),
 invalid arguments (the request serializer's ``ValidationError``) or an unusable database
 become a tool result with ``isError``: first a text block ``"<status> <code>: <message>"``
 (e.g. ``409 kernel_rule: KERNEL: Work already has active attempt. Use handoff instead of new
@@ -35,7 +35,6 @@ from urllib.parse import unquote
 
 import mcp_types as types
 from asgiref.sync import sync_to_async
-from django.db import IntegrityError
 from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
@@ -44,7 +43,7 @@ from kernel.mcp.actions import as_tool_calls
 from kernel.mcp.tools import TOOLS, TOOLS_BY_NAME, item_detail
 from roadmap.export import build_export, to_markdown
 from system import policy
-from system.api.errors import error_body, refusal, special_error
+from system.api.errors import as_refusal, error_body, special_error
 from system.api.permissions import CanRead
 from system.errors import Forbidden, ServiceError
 from system.identity import Actor
@@ -79,8 +78,7 @@ work_cycle.
 
 def refusal_body(exc: BaseException) -> dict | None:
     """The REST API's error body for a refusal, or None for an unexpected failure."""
-    if isinstance(exc, IntegrityError):
-        exc = refusal(exc)
+    exc = as_refusal(exc)
     if isinstance(exc, ServiceError):
         details = {k: v for k, v in exc.details.items() if k != "fields"}
         return error_body(

@@ -63,11 +63,15 @@ def item_detail(item_id: str, actor: Actor) -> dict:
     item = services.live_item(item_id)
     detail = {
         "dependencies": _linked(
-            RoadmapDependency.objects.filter(item_id=item_id).select_related("depends_on"),
+            RoadmapDependency.objects.filter(item_id=item_id)
+            .select_related("depends_on")
+            .order_by("depends_on_id"),
             "depends_on",
         ),
         "dependents": _linked(
-            RoadmapDependency.objects.filter(depends_on_id=item_id).select_related("item"),
+            RoadmapDependency.objects.filter(depends_on_id=item_id)
+            .select_related("item")
+            .order_by("item_id"),
             "item",
         ),
         "unmet_prerequisites": unmet_prerequisites(item_id),

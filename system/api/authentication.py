@@ -13,7 +13,7 @@ from system.api.throttling import FailedTokenThrottle
 from system.fields import parse_timestamp
 from system.identity import AGENT_GROUP
 from system.models import ApiToken
-from system.sql import sqlite_cursor
+from system.sql import sqlite_cursor, string_agg
 
 _USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _TOKEN_LOOKUP_SQL = (
@@ -23,11 +23,12 @@ _TOKEN_LOOKUP_SQL = (
     "           WHERE m.user_id = u.id AND g.name = ?) AS is_agent"
     # The ids of every permission the user holds, directly or through its groups (its
     # role): what ModelBackend would load in two more queries on the first has_perm().
-    ", (SELECT group_concat(permission_id) FROM ("
+    # (``string_agg``: SQLite's group_concat, PostgreSQL's string_agg; read at import.)
+    f", (SELECT {string_agg('held.permission_id')} FROM ("
     "   SELECT permission_id FROM auth_user_user_permissions WHERE user_id = u.id"
     "   UNION SELECT gp.permission_id FROM auth_user_groups ug"
     "   JOIN auth_group_permissions gp ON gp.group_id = ug.group_id WHERE ug.user_id = u.id"
-    " )) AS permission_ids"
+    " ) AS held) AS permission_ids"
     " FROM web_api_tokens t JOIN auth_user u ON u.id = t.user_id"
     " WHERE t.key_digest = ? AND t.revoked_at IS NULL AND u.is_active"
 )

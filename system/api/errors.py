@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from system.db_errors import database_message, database_unavailable, is_kernel_rule
-from system.errors import Conflict, ServiceError
+from system.errors import Conflict, Invalid, ServiceError
 
 
 class IdempotencyKeyReused(exceptions.APIException):
@@ -48,10 +48,26 @@ def refusal(exc: IntegrityError, **details) -> Conflict:
     return Conflict(database_message(exc), code=code, details=details)
 
 
+def unstorable(exc: DataError) -> Invalid:
+    """A value the database cannot hold: 400 with its words, nothing written. (PostgreSQL's
+    INTEGER columns are 32-bit where SQLite's hold 64, and its text cannot hold a NUL
+    character; SQLite takes both.)"""
+    return Invalid(f"A value cannot be stored: {database_message(exc)}", code="value_not_storable")
+
+
+def as_refusal(exc):
+    """A database refusal as the service error the API answers (a trigger's or a key's:
+    409; a value it cannot hold: 400); anything else unchanged."""
+    if isinstance(exc, IntegrityError):
+        return refusal(exc)
+    if isinstance(exc, DataError):
+        return unstorable(exc)
+    return exc
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus database refusals and service errors, in the common shape."""
-    if isinstance(exc, IntegrityError):
-        exc = refusal(exc)
+    exc = as_refusal(exc)
     if isinstance(exc, ServiceError):
         fields = exc.details.get("fields")
         details = {k: v for k, v in exc.details.items() if k != "fields"}

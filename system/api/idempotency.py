@@ -3,9 +3,11 @@
 Every POST handler of the API carries :func:`idempotent` (a test walks the URLconf to
 check that none lacks it).
 
-The lookup, the work and the stored response share one write transaction. Transactions
-begin IMMEDIATE (the write lock is taken at BEGIN), so two requests with the same key are
-serialised: the second one sees the first one's stored response and replays it. The work
+The lookup, the work and the stored response share one write transaction. Two requests
+with the same key are serialised: on SQLite transactions begin IMMEDIATE (the write lock
+is taken at BEGIN); on PostgreSQL the transaction first takes an advisory lock on the key
+(``system.sql.serialize``), so the second one's lookup runs after the first one commits.
+Either way the second one sees the first one's stored response and replays it. The work
 itself runs in a savepoint, so a refused request leaves nothing behind but a ``failed``
 row; retrying it with the same key runs it again (nothing was done the first time).
 """
@@ -24,7 +26,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from system.api.errors import IdempotencyKeyReused
 from system.fields import format_timestamp, utc_now
-from system.sql import sqlite_cursor
+from system.sql import serialize, sqlite_cursor
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -64,6 +66,7 @@ def replay_or_run(view, raw_key: str, handler, request, *args, **kwargs) -> Resp
     request_hash = _fingerprint(request)
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
+        serialize("idempotency", key)
         cursor.execute(
             "SELECT request_hash, status, response FROM idempotency_keys"
             " WHERE key = ? AND expires_at > ?",

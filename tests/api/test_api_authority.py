@@ -43,12 +43,13 @@ WATCHED_TABLES = (
 
 
 def fingerprint() -> str:
-    """A hash of every row of the watched tables: equal before and after = nothing written."""
+    """A hash of every row of the watched tables: equal before and after = nothing written.
+    (Rows sorted by their text: PostgreSQL has no rowid to read them in order.)"""
     digest = hashlib.sha256()
     with connection.cursor() as cursor:
         for table in WATCHED_TABLES:
-            cursor.execute(f"SELECT * FROM {table} ORDER BY rowid")
-            digest.update(repr(cursor.fetchall()).encode())
+            cursor.execute(f"SELECT * FROM {table}")
+            digest.update(repr(sorted(map(repr, cursor.fetchall()))).encode())
     return digest.hexdigest()
 
 
@@ -270,8 +271,8 @@ def tool_lease(item_id: str, worker: str, *, minutes=30) -> str:
         cursor.execute(
             "INSERT INTO leases (id, resource_type, resource_id, mode, worker_id, acquired_at,"
             " ttl_seconds, expires_at) VALUES (%s, 'work_item', %s, 'exclusive', %s,"
-            " datetime('now'), 1800, %s)",
-            [f"lease-tool-{item_id}", item_id, worker, expires],
+            " %s, 1800, %s)",
+            [f"lease-tool-{item_id}", item_id, worker, format_timestamp(utc_now()), expires],
         )
     return expires
 

@@ -6,14 +6,18 @@ The pages keep HTML, with the site's styled 404 and 500 pages.
 
 The database cases use real SQLite behaviour on the test database's own connection: a held
 write lock from another connection, ``PRAGMA max_page_count`` (full), ``PRAGMA query_only``
-(read-only), a file in a missing folder (unreachable)."""
+(read-only), a file in a missing folder (unreachable). On PostgreSQL: tables locked by
+another connection past ``lock_timeout``, read-only transactions, a database that does not
+exist (a full disk is not simulated there)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import time
+from contextlib import contextmanager
 
+import backends
 import pytest
 from api_support import error_of
 from django.conf import settings as django_settings
@@ -188,6 +192,7 @@ def assert_unavailable(response, code: str, words: str):
     return error
 
 
+@pytest.mark.sqlite_only  # SQLITE_FULL through max_page_count; PostgreSQL has no such knob
 def test_a_full_database_is_503_database_full(alice, feature):
     with connection.cursor() as cursor:
         # Use up the free pages, then forbid the file to grow: SQLite's SQLITE_FULL.
@@ -208,30 +213,51 @@ def test_a_full_database_is_503_database_full(alice, feature):
     assert nothing_written()
 
 
-def test_a_read_only_database_is_503_and_reads_still_work(alice, feature):
+def check_read_only_database(alice, read_only: str, writable: str):
+    """With ``read_only`` run on the connection: a write is 503, a read with a token not
+    used for a minute is answered anyway (the use cannot be recorded)."""
     token = ApiToken.objects.get(user=alice.user)
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA query_only = ON")
+        cursor.execute(read_only)
     try:
         response = alice.post(f"{API}/bugs/", bug_body())
-        # A read with a token not used for a minute: the use cannot be recorded, the read
-        # is answered anyway.
         read = alice.get(f"{API}/bugs/")
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA query_only = OFF")
+            cursor.execute(writable)
     assert_unavailable(response, "database_read_only", "read-only")
     assert read.status_code == 200
     assert ApiToken.objects.get(pk=token.pk).last_used_at is None
     assert nothing_written()
 
 
+@pytest.mark.sqlite_only
+def test_a_read_only_database_is_503_and_reads_still_work(alice, feature):
+    check_read_only_database(alice, "PRAGMA query_only = ON", "PRAGMA query_only = OFF")
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_read_only_postgresql_is_503_and_reads_still_work(alice, feature):
+    """Every transaction of the session read-only, as on a standby (SQLSTATE 25006)."""
+    check_read_only_database(
+        alice,
+        "SET default_transaction_read_only = on",
+        "SET default_transaction_read_only = off",
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_unreachable_database_is_503_database_unavailable(alice, tmp_path):
-    """The database file cannot be opened (its folder is gone)."""
+    """The database cannot be opened: its file's folder is gone, or (PostgreSQL) the
+    database does not exist."""
     real_name = connection.settings_dict["NAME"]
     connection.close()
-    connection.settings_dict["NAME"] = str(tmp_path / "gone" / "coordination.db")
+    if backends.POSTGRESQL:
+        missing, words = "motus_gone", 'database "motus_gone" does not exist'
+    else:
+        missing, words = str(tmp_path / "gone" / "coordination.db"), "unable to open database file"
+    connection.settings_dict["NAME"] = missing
     try:
         response = alice.get(f"{API}/whoami/")
         write = alice.post(f"{API}/work/A/claim/")
@@ -239,17 +265,55 @@ def test_an_unreachable_database_is_503_database_unavailable(alice, tmp_path):
         connection.close()
         connection.settings_dict["NAME"] = real_name
     assert_unavailable(response, "database_unavailable", "cannot be opened")
-    assert error_of(response)["details"]["database_error"] == "unable to open database file"
+    assert words in error_of(response)["details"]["database_error"]
     assert_unavailable(write, "database_unavailable", "cannot be opened")
 
 
 @pytest.fixture
 def short_lock_wait():
-    """This connection waits 2 s (not the settings' 30 s) for the write lock."""
+    """This connection waits 2 s (not the settings' 30 s) for the write lock (PostgreSQL:
+    for any lock)."""
     connection.ensure_connection()
+    usual = django_settings.MOTUS_BUSY_TIMEOUT_MS
+    if backends.POSTGRESQL:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 2000")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {usual}")
+        return
     connection.connection.execute("PRAGMA busy_timeout = 2000")
     yield
-    connection.connection.execute(f"PRAGMA busy_timeout = {django_settings.MOTUS_BUSY_TIMEOUT_MS}")
+    connection.connection.execute(f"PRAGMA busy_timeout = {usual}")
+
+
+@contextmanager
+def write_lock_held():
+    """Another connection holds the write lock: SQLite's (BEGIN IMMEDIATE); on PostgreSQL
+    an EXCLUSIVE lock on every table (reads go on, every write waits)."""
+    if backends.POSTGRESQL:
+        holder = backends.PgConnection(backends.url_for(connection.settings_dict["NAME"]))
+        tables = [
+            row[0]
+            for row in holder.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            )
+        ]
+        holder.execute("BEGIN")
+        holder.execute(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE")
+        try:
+            yield "canceling statement due to lock timeout"
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    holder = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield "database is locked"
+    finally:
+        holder.rollback()
+        holder.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -258,20 +322,15 @@ def test_a_held_write_lock_is_503_busy_and_reads_do_not_wait(alice, make_item, s
     token = ApiToken.objects.get(user=alice.user)
     stale = utc_now().replace(year=2000)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=stale)
-    holder = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held() as database_error:
         started = time.monotonic()
         write = alice.post(f"{API}/work/A/claim/")
         write_seconds = time.monotonic() - started
         started = time.monotonic()
         read = alice.get(f"{API}/work/ready/")
         read_seconds = time.monotonic() - started
-    finally:
-        holder.rollback()
-        holder.close()
     error = assert_unavailable(write, "database_busy", "write lock")
-    assert error["details"]["database_error"] == "database is locked"
+    assert error["details"]["database_error"] == database_error
     assert write_seconds >= 1.9  # it did wait for the lock, the connection's busy timeout
     assert read.status_code == 200 and read_seconds < 1
     # The use was not recorded (the lock was taken) and nothing else was written.

@@ -23,12 +23,14 @@ import random
 
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import F
 
 from kernel import services
 from roadmap import services as roadmap_services
 from roadmap.models import RoadmapItem, VReadyItems
 from system import policy
 from system.identity import AGENT_GROUP, Actor
+from system.sql import bytewise
 
 PHASES = ["phase_a", "phase_b", "phase_c", "phase_d", "phase_e"]
 VERBS = [
@@ -157,7 +159,11 @@ class Command(BaseCommand):
         return edges
 
     def _ready(self) -> list[str]:
-        ready = services.unheld(VReadyItems.objects.order_by("phase_key", "rank"))
+        ready = services.unheld(
+            VReadyItems.objects.order_by(
+                bytewise("phase_key"), F("rank").asc(nulls_first=True), bytewise("id")
+            )
+        )
         return list(ready.values_list("id", flat=True))
 
     def _work(self, workers: list[Actor], cycles: int, rnd: random.Random) -> int:

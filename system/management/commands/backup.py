@@ -11,6 +11,9 @@ The copy is written beside the target as ``PATH.partial``, switched to the rollb
 against the counts, then renamed to PATH (mode 0600). A PATH that is a folder gets a
 ``coordination-YYYYMMDD-HHMMSS.db`` inside it. Restoring is described in the README
 (*Operations*).
+
+On PostgreSQL there is no file to copy: the command says so, names ``pg_dump`` (and base
+backups with WAL archiving for point-in-time recovery) and exits 1.
 """
 
 from __future__ import annotations
@@ -91,6 +94,15 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
     def handle(self, *args, **options):
+        try:
+            health.require_sqlite(
+                "backup",
+                f"use pg_dump --format=custom --file=PATH '{health.database_label()}' "
+                "(pg_restore reads it back), or pg_basebackup with WAL archiving for "
+                "point-in-time recovery",
+            )
+        except health.SQLiteOnly as exc:
+            raise CommandError(str(exc)) from None
         source = health.database_path()
         if not source.is_file() or source.stat().st_size == 0:
             raise CommandError(f"No database to back up at {source}.")

@@ -15,6 +15,13 @@
 - ``lock-info [--json]``: who has the file open and which SQLite locks they hold (Linux:
   ``/proc/locks``), whether the write lock is free right now, whether a checkpoint can
   complete, and the active leases (the coordination locks agents hold).
+
+On PostgreSQL: ``vacuum`` and ``analyze`` run PostgreSQL's ``VACUUM`` and ``ANALYZE``;
+``stats`` gives the database's size and rows and size per table; ``lock-info`` lists the
+other sessions on the database (their transaction, the locks they hold or wait for, who
+blocks them, their advisory locks: the kernel's ``serialize`` keys) and the active leases.
+``checkpoint`` and ``integrity`` are about the SQLite file: they say what to use instead and
+exit 1.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import os
 import time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, transaction
 
 from system import health
@@ -68,7 +75,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         action = options["action"].replace("-", "_")
-        getattr(self, f"do_{action}")(options)
+        try:
+            getattr(self, f"do_{action}")(options)
+        except health.SQLiteOnly as exc:
+            raise CommandError(str(exc)) from None
 
     # checkpoint, vacuum, analyze
 
@@ -79,6 +89,16 @@ class Command(BaseCommand):
         )
 
     def do_vacuum(self, options):
+        if health.is_postgresql():
+            before = _pg_database_size()
+            started = time.monotonic()
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM")  # Django's connection is in autocommit here
+            self.stdout.write(
+                f"VACUUM done in {time.monotonic() - started:.2f} s: "
+                f"{health.human_bytes(before)} -> {health.human_bytes(_pg_database_size())}."
+            )
+            return
         path = health.database_path()
         before = _size(path)
         started = time.monotonic()
@@ -95,7 +115,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-            cursor.execute("PRAGMA optimize")
+            if not health.is_postgresql():
+                cursor.execute("PRAGMA optimize")
         self.stdout.write(f"ANALYZE done in {time.monotonic() - started:.2f} s.")
 
     # stats
@@ -107,12 +128,17 @@ class Command(BaseCommand):
             return
         hb = health.human_bytes
         self.stdout.write(f"Database: {stats['path']}")
-        self.stdout.write(
-            f"file {hb(stats['file_bytes'])}, WAL {hb(stats['wal_bytes'])}, "
-            f"journal mode {stats['journal_mode']}, page size {stats['page_size']}, "
-            f"{stats['page_count']} pages ({stats['freelist_count']} free), "
-            f"SQLite {stats['sqlite_version']}"
-        )
+        if health.is_postgresql():
+            self.stdout.write(
+                f"database {hb(stats['database_bytes'])}, PostgreSQL {stats['server_version']}"
+            )
+        else:
+            self.stdout.write(
+                f"file {hb(stats['file_bytes'])}, WAL {hb(stats['wal_bytes'])}, "
+                f"journal mode {stats['journal_mode']}, page size {stats['page_size']}, "
+                f"{stats['page_count']} pages ({stats['freelist_count']} free), "
+                f"SQLite {stats['sqlite_version']}"
+            )
         width = max((len(t) for t in stats["tables"]), default=5)
         self.stdout.write(f"{'table'.ljust(width)}  {'rows':>10}  {'size':>10}")
         for table, info in stats["tables"].items():
@@ -122,6 +148,11 @@ class Command(BaseCommand):
     # integrity
 
     def do_integrity(self, options):
+        health.require_sqlite(
+            "db integrity (PRAGMA integrity_check and foreign_key_check)",
+            "run pg_amcheck (the amcheck extension) for tables and indexes; the server "
+            "enforces every foreign key at each statement",
+        )
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA integrity_check")
             integrity = [row[0] for row in cursor.fetchall()]
@@ -154,9 +185,12 @@ class Command(BaseCommand):
     # lock-info
 
     def do_lock_info(self, options):
-        info = lock_info()
+        info = pg_lock_info() if health.is_postgresql() else lock_info()
         if options["json"]:
-            self.stdout.write(json.dumps(info, indent=2))
+            self.stdout.write(json.dumps(info, indent=2, default=str))
+            return
+        if health.is_postgresql():
+            self._print_pg_lock_info(info)
             return
         self.stdout.write(f"Database: {info['path']}")
         self.stdout.write(f"write lock: {info['write_lock']}")
@@ -167,7 +201,27 @@ class Command(BaseCommand):
             self.stdout.write("processes: none holds a lock on the file")
         for proc in info["processes"] or []:
             self.stdout.write(f"pid {proc['pid']} ({proc['command']}): {', '.join(proc['locks'])}")
-        leases = info["active_leases"]
+        self._print_leases(info["active_leases"])
+
+    def _print_pg_lock_info(self, info):
+        self.stdout.write(f"Database: {info['path']}")
+        sessions = info["sessions"]
+        self.stdout.write(f"other sessions: {len(sessions)}")
+        for s in sessions:
+            line = f"pid {s['pid']} ({s['application'] or s['backend_type']}): {s['state']}"
+            if s["transaction_seconds"] is not None:
+                line += f", transaction open {s['transaction_seconds']:.1f} s"
+            line += f", {s['locks_held']} lock(s) held"
+            if s["advisory_locks"]:
+                line += f" ({s['advisory_locks']} advisory)"
+            if s["locks_waiting"]:
+                line += f", WAITING for {s['locks_waiting']} lock(s)"
+            if s["blocked_by"]:
+                line += f", blocked by pid {', '.join(map(str, s['blocked_by']))}"
+            self.stdout.write(line)
+        self._print_leases(info["active_leases"])
+
+    def _print_leases(self, leases):
         self.stdout.write(f"active leases: {len(leases)}")
         for lease in leases[:50]:
             self.stdout.write(
@@ -180,7 +234,49 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
+def _pg_database_size() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        return cursor.fetchone()[0]
+
+
+def _table_rows(cursor, tables, sizes, has_sizes) -> dict:
+    result = {}
+    for table in tables:
+        cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
+        result[table] = {
+            "rows": cursor.fetchone()[0],
+            "bytes": sizes.get(table, 0) if has_sizes else None,
+        }
+    return result
+
+
+def pg_database_stats() -> dict:
+    """PostgreSQL: the database's size and version, rows and size (with indexes and TOAST)
+    per table of this schema."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('server_version'), pg_database_size(current_database())"
+        )
+        version, size = cursor.fetchone()
+        cursor.execute(
+            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
+            " ORDER BY c.relname"
+        )
+        sizes = dict(cursor.fetchall())
+        return {
+            "path": health.database_label(),
+            "vendor": "postgresql",
+            "server_version": version,
+            "database_bytes": size,
+            "tables": _table_rows(cursor, sorted(sizes), sizes, True),
+        }
+
+
 def database_stats() -> dict:
+    if health.is_postgresql():
+        return pg_database_stats()
     path = health.database_path()
     with connection.cursor() as cursor:
 
@@ -214,13 +310,7 @@ def database_stats() -> dict:
             has_dbstat = True
         except DatabaseError:
             has_dbstat = False
-        stats["tables"] = {}
-        for table in tables:
-            cursor.execute(f'SELECT COUNT(*) FROM "{table}"')
-            stats["tables"][table] = {
-                "rows": cursor.fetchone()[0],
-                "bytes": sizes.get(table, 0) if has_dbstat else None,
-            }
+        stats["tables"] = _table_rows(cursor, tables, sizes, has_dbstat)
     return stats
 
 
@@ -310,9 +400,7 @@ def _describe_lock(kind: str, lock_type: str, first: int) -> str:
     return f"{SHM_LOCKS.get(first, f'shm byte {first}')} ({mode})"
 
 
-def lock_info() -> dict:
-    path = health.database_path()
-    now = format_timestamp(utc_now())
+def _active_leases(now: str) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, resource_type, resource_id, mode, worker_id, attempt_id, expires_at"
@@ -321,7 +409,69 @@ def lock_info() -> dict:
             [now],
         )
         names = [c[0] for c in cursor.description]
-        leases = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+#: PostgreSQL's sessions on this database other than this command's, with their locks.
+_PG_SESSIONS_SQL = """
+SELECT a.pid, a.application_name, a.backend_type, a.state,
+       EXTRACT(EPOCH FROM (clock_timestamp() - a.xact_start))::float8,
+       a.wait_event_type, a.wait_event, pg_blocking_pids(a.pid),
+       (SELECT COUNT(*) FROM pg_locks l WHERE l.pid = a.pid AND l.granted),
+       (SELECT COUNT(*) FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted),
+       (SELECT COUNT(*) FROM pg_locks l
+         WHERE l.pid = a.pid AND l.granted AND l.locktype = 'advisory')
+FROM pg_stat_activity a
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+ORDER BY a.xact_start NULLS LAST, a.pid
+"""
+
+
+def pg_lock_info() -> dict:
+    """PostgreSQL has no database-wide write lock: who is connected, who holds or waits for
+    which locks (and who blocks them), and the active leases."""
+    now = format_timestamp(utc_now())
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_SESSIONS_SQL)
+        sessions = [
+            {
+                "pid": pid,
+                "application": application,
+                "backend_type": backend_type,
+                "state": state,
+                "transaction_seconds": None if seconds is None else round(seconds, 1),
+                "wait_event": f"{wait_type}:{wait_event}" if wait_type else None,
+                "blocked_by": list(blocked_by),
+                "locks_held": held,
+                "locks_waiting": waiting,
+                "advisory_locks": advisory,
+            }
+            for (
+                pid,
+                application,
+                backend_type,
+                state,
+                seconds,
+                wait_type,
+                wait_event,
+                blocked_by,
+                held,
+                waiting,
+                advisory,
+            ) in cursor.fetchall()
+        ]
+    return {
+        "path": health.database_label(),
+        "sessions": sessions,
+        "active_leases": _active_leases(now),
+        "checked_at": now,
+    }
+
+
+def lock_info() -> dict:
+    path = health.database_path()
+    now = format_timestamp(utc_now())
+    leases = _active_leases(now)
     return {
         "path": str(path),
         "write_lock": _write_lock_state(),
