@@ -6,7 +6,17 @@ from pathlib import Path
 
 import backends
 import pytest
-from view_rows import by, column, contract_columns, feature, product, program, select
+from view_rows import (
+    by,
+    column,
+    contract_columns,
+    feature,
+    product,
+    program,
+    select,
+    view_columns,
+    view_names,
+)
 
 PROGRAMS_VIEWS = [
     "v_open_crs",
@@ -18,31 +28,10 @@ PROGRAMS_VIEWS = [
 ]
 
 
-def _view_names(conn) -> set[str]:
-    """Names of the views in the database (SQLite or PostgreSQL)."""
-    if backends.POSTGRESQL:
-        sql = "SELECT table_name FROM information_schema.views WHERE table_schema = 'public'"
-    else:
-        sql = "SELECT name FROM sqlite_master WHERE type = 'view'"
-    return {r[0] for r in conn.execute(sql)}
-
-
-def _view_columns(conn, view: str) -> list[str]:
-    """A view's column names in declared order (SQLite or PostgreSQL)."""
-    if backends.POSTGRESQL:
-        found = conn.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position",
-            (view,),
-        )
-        return [r[0] for r in found]
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({view})")]
-
-
 @pytest.mark.parametrize("view", PROGRAMS_VIEWS)
 def test_view_exists_with_contract_columns(raw_db, view):
-    assert view in _view_names(raw_db), f"{view} missing"
-    assert _view_columns(raw_db, view) == contract_columns(view)
+    assert view in view_names(raw_db), f"{view} missing"
+    assert view_columns(raw_db, view) == contract_columns(view)
     select(raw_db, view)
 
 
@@ -417,4 +406,4 @@ def test_forward_file_replaces_existing_views_and_reverse_drops_them(raw_db):
     select(raw_db, "v_open_crs")
     for statement in read_statements(app, backends.VENDOR, "0003_views", reverse=True):
         raw_db.execute(statement)
-    assert _view_names(raw_db).isdisjoint(PROGRAMS_VIEWS)
+    assert view_names(raw_db).isdisjoint(PROGRAMS_VIEWS)

@@ -19,6 +19,14 @@ from system.sqlfiles import read_statements
 SEED_MIGRATIONS = (("system", "0003_seed"), ("roadmap", "0005_review_status"))
 
 
+def seed_statements(vendor: str) -> list[str]:
+    """The seed files' statements for ``vendor``: what ``flush`` re-runs (both backends)."""
+    statements = []
+    for app_label, name in SEED_MIGRATIONS:
+        statements += read_statements(apps.get_app_config(app_label).path, vendor, name)
+    return statements
+
+
 class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
     sql_create_inline_fk = "REFERENCES %(to_table)s (%(to_column)s)"
 
@@ -43,9 +51,7 @@ class DatabaseOperations(operations.DatabaseOperations):
         statements += deletes
         statements += [sql for _, sql in guards]
         if "terminology" in tables:
-            for app_label, name in SEED_MIGRATIONS:
-                app_path = apps.get_app_config(app_label).path
-                statements += read_statements(app_path, self.connection.vendor, name)
+            statements += seed_statements(self.connection.vendor)
         return statements
 
 

@@ -6,11 +6,9 @@ the tables with TRUNCATE, which fires no row triggers (the append-only guards st
 and are not in the way), then re-runs the seed files, as a fresh ``migrate`` would.
 """
 
-from django.apps import apps
 from django.db.backends.postgresql import base, operations
 
-from system.db_backend.base import SEED_MIGRATIONS
-from system.sqlfiles import read_statements
+from system.db_backend.base import seed_statements
 
 #: The contract's INTEGER is SQLite's 64-bit integer: every integer column (keys included)
 #: is a bigint here, so a value SQLite stores, PostgreSQL stores too (models do not fork).
@@ -36,9 +34,7 @@ class DatabaseOperations(operations.DatabaseOperations):
             style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
         )
         if statements and "terminology" in tables:
-            for app_label, name in SEED_MIGRATIONS:
-                app_path = apps.get_app_config(app_label).path
-                statements += read_statements(app_path, self.connection.vendor, name)
+            statements += seed_statements(self.connection.vendor)
         return statements
 
 
