@@ -49,9 +49,8 @@ def refusal(exc: IntegrityError, **details) -> Conflict:
 
 
 def unstorable(exc: DataError) -> Invalid:
-    """A value the database cannot hold: 400 with its words, nothing written. (PostgreSQL's
-    INTEGER columns are 32-bit where SQLite's hold 64, and its text cannot hold a NUL
-    character; SQLite takes both.)"""
+    """A value the database cannot hold: 400 with its words, nothing written (PostgreSQL's
+    text cannot hold a NUL character, which SQLite takes)."""
     return Invalid(f"A value cannot be stored: {database_message(exc)}", code="value_not_storable")
 
 
