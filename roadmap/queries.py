@@ -64,7 +64,7 @@ FROM reached
 JOIN roadmap_items item ON item.id = reached.id
 WHERE item.status_key != 'completed'
 GROUP BY item.id, item.title, item.status_key, item.item_type
-ORDER BY depth, item.id
+ORDER BY depth, item.id COLLATE "C"
 """
 
 _UNMET_PREREQUISITES_SQL = per_vendor(
