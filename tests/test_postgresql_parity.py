@@ -19,7 +19,8 @@ from kernel_rows import CONTRACT, rows
 
 pytestmark = pytest.mark.postgresql_only
 
-CHECKER = Path(__file__).resolve().parent.parent.parent / "shared" / "contract" / "check_schema.py"
+#: A copy of ../shared/contract/check_schema.py (as tests/data/schema.json is of schema.json).
+CHECKER = Path(__file__).resolve().parent / "data" / "check_schema.py"
 
 #: Contract column types → what Django's PostgreSQL backend creates for our fields.
 TYPES = {

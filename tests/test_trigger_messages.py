@@ -28,7 +28,8 @@ from kernel_rows import (
     scalar,
 )
 
-RULES = Path(__file__).resolve().parent.parent.parent / "shared" / "contract" / "RULES.md"
+#: A copy of ../shared/contract/RULES.md, as tests/data/schema.json is of schema.json.
+RULES = Path(__file__).resolve().parent / "data" / "RULES.md"
 
 
 def _audit(conn):
