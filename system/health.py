@@ -623,36 +623,29 @@ CHECKS: dict[str, Callable] = {
     "disk_space": check_disk_space,
 }
 
+#: What both backends' ``doctor`` checks after the database's own checks.
+_SCHEMA_AND_WORK_CHECKS = (
+    "migrations",
+    "seed_rows",
+    "contract_triggers",
+    "contract_views",
+    "contract_indexes",
+    "stale_attempts",
+    "expired_leases",
+    "expired_idempotency_keys",
+)
 SQLITE_DOCTOR_CHECKS = (
     "database_file",
     "journal_mode",
     "quick_check",
     "database_writable",
-    "migrations",
-    "seed_rows",
-    "contract_triggers",
-    "contract_views",
-    "contract_indexes",
-    "stale_attempts",
-    "expired_leases",
-    "expired_idempotency_keys",
+    *_SCHEMA_AND_WORK_CHECKS,
     "wal_size",
     "disk_space",
 )
 #: ``doctor`` on PostgreSQL: the SQLite file's own checks (file, WAL, quick_check, WAL size,
 #: disk beside the file) give way to ``database_server``.
-POSTGRESQL_DOCTOR_CHECKS = (
-    "database_server",
-    "database_writable",
-    "migrations",
-    "seed_rows",
-    "contract_triggers",
-    "contract_views",
-    "contract_indexes",
-    "stale_attempts",
-    "expired_leases",
-    "expired_idempotency_keys",
-)
+POSTGRESQL_DOCTOR_CHECKS = ("database_server", "database_writable", *_SCHEMA_AND_WORK_CHECKS)
 #: ``/healthz``: the process answers and the database can be read. No writes.
 SQLITE_LIVENESS_CHECKS = ("database_file", "database_readable")
 POSTGRESQL_LIVENESS_CHECKS = ("database_server", "database_readable")

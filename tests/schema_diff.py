@@ -281,11 +281,15 @@ def _triggers(c, master):
 
 
 def _views(conn, c, master):
-    diffs = []
     live = {n for t, n, _, _ in master if t == "view" and not _ignored(n)}
+    return _view_differences(conn, c, live)
+
+
+def _view_differences(conn, c, live: set[str]) -> list[str]:
+    """Views extra, missing, not queryable or with other columns (both backends)."""
+    diffs = []
     expected = {v["name"]: v for v in c["views"]}
-    for extra in sorted(live - set(expected)):
-        diffs.append(f"extra view {extra}")
+    diffs += [f"extra view {extra}" for extra in sorted(live - set(expected))]
     for name, spec in expected.items():
         if name not in live:
             diffs.append(f"missing view {name}")
@@ -478,7 +482,6 @@ def _pg_triggers(conn, c):
 
 
 def _pg_views(conn, c):
-    diffs = []
     live = {
         name
         for (name,) in _pg_rows(
@@ -486,18 +489,4 @@ def _pg_views(conn, c):
         )
         if not _ignored(name)
     }
-    expected = {v["name"]: v for v in c["views"]}
-    diffs += [f"extra view {extra}" for extra in sorted(live - set(expected))]
-    for name, spec in expected.items():
-        if name not in live:
-            diffs.append(f"missing view {name}")
-            continue
-        try:
-            cursor = conn.execute(f'SELECT * FROM "{name}" LIMIT 0')
-        except sqlite3.Error as exc:
-            diffs.append(f"view {name} not queryable: {exc}")
-            continue
-        cols = [d[0] for d in cursor.description]
-        if cols != spec["columns"]:
-            diffs.append(f"view {name} columns: {cols} != {spec['columns']}")
-    return diffs
+    return _view_differences(conn, c, live)
