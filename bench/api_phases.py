@@ -1,13 +1,15 @@
 """Where an API work cycle's time goes, in process: claim → evidence → release through
 Django's test client on a scratch database, with timers around the stages.
 
-    .venv/bin/python bench/api_phases.py [--cycles 300] [--profile N]
+    .venv/bin/python bench/api_phases.py [--cycles 300] [--profile N [--sort KEY] [--dump F]]
 
 Prints the wall time per cycle and, per stage, the time spent in it per cycle (stages nest:
 ``dispatch`` contains ``initial``, which contains ``auth``; the views contain the services
 and ``render``). ``--profile N`` also prints cProfile's N most expensive functions by
-internal time. Run it on two checkouts (e.g. a ``git worktree`` of an older commit) to see
-which stage a change made dearer; ``bench/api_cycle.py`` measures the real HTTP figures.
+internal time (``--sort cumulative``, ``ncalls``, … for another order; ``--dump FILE`` keeps
+the statistics for ``pstats``). Run it on two checkouts (e.g. a ``git worktree`` of an
+older commit) to see which stage a change made dearer; ``bench/api_instructions.py`` counts
+a cycle's CPU instructions, ``bench/api_cycle.py`` measures the real HTTP figures.
 Request logging is off (``MOTUS_API_LOG_LEVEL=WARNING``) and write throttling too.
 """
 
@@ -81,6 +83,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=300)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--sort", default="tottime", help="pstats order of --profile's list")
+    parser.add_argument("--dump", metavar="FILE", help="save --profile's statistics")
     args = parser.parse_args()
     db, token = scratch_database(args.cycles + 20)
     os.environ.update(
@@ -144,7 +148,10 @@ def main() -> None:
         per_cycle = timers.calls[label] / args.cycles
         print(f"  {label:42s} {seconds / args.cycles * 1000:7.3f} ms  ({per_cycle:.1f} a cycle)")
     if profiler:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+        stats = pstats.Stats(profiler)
+        if args.dump:
+            stats.dump_stats(args.dump)
+        stats.sort_stats(args.sort).print_stats(args.profile)
 
 
 if __name__ == "__main__":
