@@ -594,15 +594,17 @@ def _apply_review(cursor, actor: Actor, work_id: str, decision_type: str, now) -
     )
 
 
-def _needs_review(cursor, work_id: str, implementer: str) -> bool:
-    """A completion waits for a reviewer when the item has an open reviewer assignment (of
-    someone else) or the instance setting ``review_required`` is ``true``."""
+def _needs_review(cursor, attempt_id: str, implementer: str) -> bool:
+    """A completion of the attempt's item waits for a reviewer when the item has an open
+    reviewer assignment (of someone else) or the instance setting ``review_required`` is
+    ``true``."""
     cursor.execute(
-        "SELECT EXISTS (SELECT 1 FROM roadmap_assignments WHERE item_id = ?"
+        "SELECT EXISTS (SELECT 1 FROM roadmap_assignments"
+        "   WHERE item_id = (SELECT work_id FROM attempts WHERE id = ?)"
         "   AND role = 'reviewer' AND status IN ('assigned', 'active') AND agent_id != ?)"
         " OR EXISTS (SELECT 1 FROM instance_config WHERE key = 'review_required'"
         "   AND lower(value) IN ('true', '1', 'yes'))",
-        [work_id, implementer],
+        [attempt_id, implementer],
     )
     return bool(cursor.fetchone()[0])
 
@@ -620,11 +622,8 @@ def release(actor: Actor, attempt_id: str, disposition: str, notes: str | None =
     item_status, assignment_status = RELEASE_EFFECTS[disposition]
     now = utc_now()
     with transaction.atomic(), sqlite_cursor() as cursor:
-        if disposition == "completed":
-            cursor.execute("SELECT work_id FROM attempts WHERE id = ?", [attempt_id])
-            row = cursor.fetchone()
-            if row and _needs_review(cursor, row[0], actor.identity):
-                item_status = "review"
+        if disposition == "completed" and _needs_review(cursor, attempt_id, actor.identity):
+            item_status = "review"
         # One conditional UPDATE: the attempt triggers check evidence / blockers here.
         cursor.execute(
             "UPDATE attempts AS a SET outcome = ?, ended_at = ?, notes = COALESCE(?, notes)"

@@ -26,7 +26,7 @@ def read_access(view):
     @wraps(view)
     def guarded(request, *args, **kwargs):
         user = request.user
-        if settings.MOTUS_ANONYMOUS_READ or user.has_perm(policy.READ):
+        if settings.MOTUS_ANONYMOUS_READ or policy.user_can(user, policy.READ):
             return view(request, *args, **kwargs)
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())

@@ -2,8 +2,9 @@
 
 Roles are Django groups (``role:viewer``, ``role:agent``, ``role:reviewer``, ``role:lead``)
 holding model permissions plus the custom ones declared in the models' ``Meta.permissions``;
-a caller's authority is ``user.has_perm(...)``, so a superuser may do everything and a lead
-can grant one person a single extra permission (e.g. ``record_test_result``) in the admin.
+a caller's authority is ``user.has_perm(...)`` (asked through :func:`user_can`), so a
+superuser may do everything and a lead can grant one person a single extra permission (e.g.
+``record_test_result``) in the admin.
 
 Whether a caller is an *agent* (``agent:NAME``) or a *person* (``user:NAME``) is identity,
 not authority: the ``agents`` group says which (see :mod:`system.identity`).
@@ -197,12 +198,40 @@ def matrix_table() -> str:
 # --------------------------------------------------------------------------- checks
 
 
+def user_can(user, permission: str) -> bool:
+    """Whether ``user`` (a Django user, anonymous included) holds ``permission``: Django's
+    ``has_perm`` answer, asked of the authentication backends once per user object.
+
+    An active superuser holds every permission, an inactive or anonymous user none,
+    anybody else what ``get_all_permissions()`` names (no backend of this project
+    overrides ``has_perm``). A request builds its user afresh, so the set is the request's;
+    asking every backend again on each check (importing and instantiating each) cost an
+    API call more than the check itself."""
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    held = getattr(user, "_motus_permissions", None)
+    if held is None:
+        held = user._motus_permissions = frozenset(user.get_all_permissions())
+    return permission in held
+
+
+def hold_permissions(user, names: frozenset[str]) -> None:
+    """Give :func:`user_can` (and Django's ``has_perm``, through ModelBackend's cache) the
+    user's whole permission set, read by the caller as ModelBackend reads it: the user's
+    own permissions and its groups'. Token authentication loads it in its one query, so no
+    backend is asked again during the request."""
+    user._perm_cache = names
+    user._motus_permissions = names
+
+
 def can(actor, permission: str) -> bool:
     """Whether the caller holds ``permission`` (the ``system`` actor holds them all)."""
     user = getattr(actor, "user", None)
     if user is None:
         return getattr(actor, "identity", None) == "system"
-    return user.has_perm(permission)
+    return user_can(user, permission)
 
 
 def require(actor, permission: str, message: str) -> None:

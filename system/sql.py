@@ -23,10 +23,9 @@ What differs, and where it lives:
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from functools import lru_cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import F
 from django.db.models.functions import Collate
 
@@ -70,16 +69,29 @@ class _FormatCursor:
         return iter(self._cursor)
 
 
-@contextmanager
-def sql_cursor():
-    """A cursor on Django's own connection (its transaction), ``?`` placeholders."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        cursor = connection.connection.cursor()
+class sql_cursor:  # noqa: N801 (used as a function: ``with sql_cursor() as cursor``)
+    """A cursor on Django's own connection (its transaction), ``?`` placeholders, closed at
+    the end of the ``with`` block; the driver's errors arrive as ``django.db`` exceptions.
+
+    A class rather than a ``@contextmanager`` generator: every service call opens several,
+    and the generator's machinery cost more than the statement it served."""
+
+    __slots__ = ("_wrapper", "_cursor")
+
+    def __enter__(self):
+        # The wrapper once: each attribute of ``django.db.connection`` looks it up again.
+        wrapper = self._wrapper = connections[DEFAULT_DB_ALIAS]
+        wrapper.ensure_connection()
+        with wrapper.wrap_database_errors:
+            cursor = self._cursor = wrapper.connection.cursor()
+        return cursor if wrapper.vendor == "sqlite" else _FormatCursor(cursor)
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        errors = self._wrapper.wrap_database_errors
         try:
-            yield cursor if connection.vendor == "sqlite" else _FormatCursor(cursor)
+            self._cursor.close()
         finally:
-            cursor.close()
+            errors.__exit__(exc_type, exc_value, traceback)  # re-raises a driver error as Django's
 
 
 #: The former name, from when only SQLite was served.

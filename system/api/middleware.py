@@ -17,6 +17,7 @@ The progress pages and the admin keep their HTML pages (``templates/404.html``, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
@@ -156,24 +157,36 @@ def _is_json(response) -> bool:
 def _names_no_row(view_func, view_kwargs) -> bool:
     """True when the URL's lookup value cannot be a key of the view's model: a non-numeric
     or out-of-range value where the key is an integer."""
-    view_class = getattr(view_func, "cls", None)  # DRF views (APIView.as_view, viewsets)
-    if view_class is None:
+    kwarg = _integer_lookup_kwarg(view_func)
+    if kwarg is None:
         return False
-    lookup_field = getattr(view_class, "lookup_field", "pk")
-    value = view_kwargs.get(getattr(view_class, "lookup_url_kwarg", None) or lookup_field)
-    model = getattr(getattr(view_class, "queryset", None), "model", None)
-    if value is None or model is None:
-        return False
-    try:
-        field = model._meta.pk if lookup_field == "pk" else model._meta.get_field(lookup_field)
-    except FieldDoesNotExist:
-        return False
-    if not isinstance(field, models.IntegerField):
+    value = view_kwargs.get(kwarg)
+    if value is None:
         return False
     try:
         return int(value) not in _INT64
     except ValueError:
         return True
+
+
+@functools.lru_cache(maxsize=1024)  # one entry per URL pattern's view
+def _integer_lookup_kwarg(view_func) -> str | None:
+    """The URL keyword naming an integer key of the view's model, if the view (a DRF view
+    or viewset) has one; worked out once per view function."""
+    view_class = getattr(view_func, "cls", None)  # DRF views (APIView.as_view, viewsets)
+    if view_class is None:
+        return None
+    lookup_field = getattr(view_class, "lookup_field", "pk")
+    model = getattr(getattr(view_class, "queryset", None), "model", None)
+    if model is None:
+        return None
+    try:
+        field = model._meta.pk if lookup_field == "pk" else model._meta.get_field(lookup_field)
+    except FieldDoesNotExist:
+        return None
+    if not isinstance(field, models.IntegerField):
+        return None
+    return getattr(view_class, "lookup_url_kwarg", None) or lookup_field
 
 
 request_logger = logging.getLogger("motus.api")

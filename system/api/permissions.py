@@ -19,4 +19,4 @@ class CanRead(BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
-        return bool(user and user.is_authenticated and user.has_perm(policy.READ))
+        return bool(user and user.is_authenticated and policy.user_can(user, policy.READ))

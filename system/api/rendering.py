@@ -11,6 +11,7 @@ the OpenAPI document describes exactly what is sent.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -21,6 +22,8 @@ from django.utils.http import RFC3986_SUBDELIMS
 _PLACEHOLDER = "PK-PLACEHOLDER"
 #: What ``reverse()`` leaves unquoted in a path, less ``/`` (an id is one path segment).
 _SAFE_IN_SEGMENT = RFC3986_SUBDELIMS + "~:@"
+#: Text that ``quote()`` returns unchanged (RFC 3986's unreserved characters).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 
 
 @lru_cache(maxsize=256)
@@ -34,12 +37,18 @@ def _patterns():
     return get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
 
 
+def _quoted(pk) -> str:
+    """The id as one path segment (most ids need no quoting: letters, digits, ``-_.~``)."""
+    text = str(pk)
+    return text if _UNRESERVED(text) else quote(text, safe=_SAFE_IN_SEGMENT)
+
+
 def api_path(url_name: str, pk=None) -> str:
     """``reverse("api:<url_name>", kwargs={"pk": pk})``, the id quoted."""
     pattern = _path_pattern(url_name, pk is not None, *_patterns())
     if pk is None:
         return pattern
-    return pattern.replace(_PLACEHOLDER, quote(str(pk), safe=_SAFE_IN_SEGMENT))
+    return pattern.replace(_PLACEHOLDER, _quoted(pk))
 
 
 def next_action(action: str, method: str, url_name: str, pk=None, note: str | None = None):
@@ -51,7 +60,7 @@ def next_actions_on(pk, calls) -> list[dict]:
     """:func:`next_action` for several ``(action, method, url_name, note)`` calls on one id,
     which is quoted, and the URLconf looked up, once (an attempt offers eight calls)."""
     context = _patterns()
-    quoted = quote(str(pk), safe=_SAFE_IN_SEGMENT)
+    quoted = _quoted(pk)
     return [
         _entry(
             action,

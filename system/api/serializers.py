@@ -13,12 +13,15 @@ response uses, so that what the OpenAPI document says is what is sent:
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
+from typing import NamedTuple
 
 from django.utils.functional import cached_property
-from rest_framework import serializers
-from rest_framework.fields import SkipField
+from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField, empty
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 from system import terminology
 from system.fields import TimestampField, parse_timestamp
@@ -35,10 +38,26 @@ class Timestamp(serializers.DateTimeField):
 
     def to_representation(self, value):
         if isinstance(value, str):
+            if len(value) == 19 and value[10] == " ":
+                # The database's own form, most timestamps a response carries: rewritten
+                # as text once it is known to be a real date and time.
+                try:
+                    dt.datetime.fromisoformat(value)
+                except ValueError:
+                    return value
+                return f"{value[:10]}T{value[11:]}Z"
             parsed = parse_timestamp(value)
             if parsed is None:
                 return value
             value = parsed
+        iso = getattr(self, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        if iso and isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)  # the server's time zone is UTC
+            # DRF's rendering (enforce_timezone, then isoformat with "Z" for +00:00)
+            # without its per-value lookup of the active time zone: the API's is UTC.
+            text = value.astimezone(dt.UTC).isoformat()
+            return text[:-6] + "Z"
         return super().to_representation(value)
 
 
@@ -97,10 +116,49 @@ def _unbound_copy(field):
     return clone
 
 
-def _row_plan(fields) -> list[tuple[str, str | None, serializers.Field]]:
-    """``(field name, row key or None, field)`` for each readable field: the key when the
-    field's value is that key of a row dict (a one-part source, DRF's own lookup). Kept on
-    the fields' mapping, so a class's shared fields work it out once."""
+#: Field classes whose rendering of a value of exactly this type is the value itself.
+_IDENTITY_RENDERINGS = {
+    serializers.CharField: str,
+    serializers.IntegerField: int,
+    serializers.FloatField: float,
+}
+
+#: What DRF renders for a field whose key a row lacks (``Field.get_attribute``'s way).
+_SKIP, _NULL = "skip", "null"
+
+
+class _Step(NamedTuple):
+    """How :meth:`FieldsOnce.to_representation` renders one field of a row dict."""
+
+    name: str
+    key: str | None  # the row's key holding the value, when the source is that one key
+    field: serializers.Field
+    plain: type | None  # a value of exactly this type is rendered as itself
+    absent: str | None  # a row without ``key``: _SKIP, _NULL, or None (DRF's own lookup)
+
+
+def _plain_type(field) -> type | None:
+    for field_class, value_type in _IDENTITY_RENDERINGS.items():
+        if type(field).to_representation is field_class.to_representation and isinstance(
+            field, field_class
+        ):
+            return value_type
+    return None
+
+
+def _absent(field) -> str | None:
+    if field.default is not empty:
+        return None  # DRF renders the default (which may be computed)
+    if field.allow_null:
+        return _NULL
+    return None if field.required else _SKIP
+
+
+def _row_plan(fields) -> list[_Step]:
+    """A :class:`_Step` for each readable field: whether it reads one key of a row dict (a
+    one-part source, DRF's own lookup), what a value of that key renders as without the
+    field's help, and what a row without the key gets. Kept on the fields' mapping, so a
+    class's shared fields work it out once."""
     plan = getattr(fields, "_motus_row_plan", None)
     if plan is None:
         plan = []
@@ -111,7 +169,15 @@ def _row_plan(fields) -> list[tuple[str, str | None, serializers.Field]]:
                 len(field.source_attrs) == 1
                 and type(field).get_attribute is serializers.Field.get_attribute
             )
-            plan.append((field.field_name, field.source_attrs[0] if simple else None, field))
+            plan.append(
+                _Step(
+                    field.field_name,
+                    field.source_attrs[0] if simple else None,
+                    field,
+                    _plain_type(field) if simple else None,
+                    _absent(field) if simple else None,
+                )
+            )
         fields._motus_row_plan = plan
     return plan
 
@@ -158,14 +224,28 @@ class FieldsOnce:
         if type(instance) is not dict:
             return super().to_representation(instance)
         ret = {}
-        for name, key, field in _row_plan(self.fields):
-            if key is not None and key in instance and not callable(value := instance[key]):
-                attribute = value
-            else:
-                try:
-                    attribute = field.get_attribute(instance)
-                except SkipField:
+        for name, key, field, plain, absent in _row_plan(self.fields):
+            if key is not None:
+                if key in instance:
+                    value = instance[key]
+                    if value is None:
+                        ret[name] = None
+                        continue
+                    if type(value) is plain:
+                        ret[name] = value  # what the field's to_representation returns
+                        continue
+                    if not callable(value):
+                        ret[name] = field.to_representation(value)
+                        continue
+                elif absent is _SKIP:
                     continue
+                elif absent is _NULL:
+                    ret[name] = None
+                    continue
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
             none = (attribute.pk if isinstance(attribute, PKOnlyObject) else attribute) is None
             ret[name] = None if none else field.to_representation(attribute)
         return ret

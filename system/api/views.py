@@ -69,7 +69,7 @@ class WhoAmIView(MotusAPIView):
                         {
                             rule.permission
                             for rule in policy.MATRIX
-                            if user.has_perm(rule.permission)
+                            if policy.user_can(user, rule.permission)
                         }
                     ),
                 }

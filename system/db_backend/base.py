@@ -65,8 +65,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # garbage; another thread collecting it resets the statement on this connection and
         # waits for its mutex while holding the write lock the owner waits for: both stand
         # still until the busy timeout (threaded servers: runserver, the live test server).
-        cursor = self.cursor()
-        try:
-            cursor.execute(f"BEGIN {self.transaction_mode}" if self.transaction_mode else "BEGIN")
-        finally:
-            cursor.close()
+        # The driver's own cursor (as system.sql's), so the BEGIN skips Django's wrappers.
+        with self.wrap_database_errors:
+            cursor = self.connection.cursor()
+            try:
+                cursor.execute(
+                    f"BEGIN {self.transaction_mode}" if self.transaction_mode else "BEGIN"
+                )
+            finally:
+                cursor.close()
