@@ -38,7 +38,7 @@ class Timestamp(serializers.DateTimeField):
 
     def to_representation(self, value):
         if isinstance(value, str):
-            if len(value) == 19 and value[10] == " ":
+            if len(value) == 19 and value[10] == " " and value[13] == value[16] == ":":
                 # The database's own form, most timestamps a response carries: rewritten
                 # as text once it is known to be a real date and time.
                 try:

@@ -130,6 +130,7 @@ def test_a_context_binds_its_own_fields_and_does_not_leak():
         "2026-12-02T07:00:14Z",  # the events' form
         "2026-12-02T07:00:14+02:00",
         "2026-12-02 07:00:14.250000",
+        "2026-12-02 070014.2",  # ISO's basic time form, 19 characters too
         dt.datetime(2026, 12, 2, 7, 0, 14, tzinfo=dt.UTC),
         dt.datetime(2026, 12, 2, 7, 0, 14, 123456, tzinfo=dt.UTC),
         dt.datetime(2026, 12, 2, 9, 0, 14, tzinfo=dt.timezone(dt.timedelta(hours=2))),
