@@ -39,6 +39,7 @@ from kernel.models import Attempt, Blocker, Lease
 from programs.pages_queries import row_anchor
 from roadmap.links import item_url
 from roadmap.models import RoadmapAssignment, RoadmapItem
+from system import policy
 from system.admin_base import resource_type_of
 from system.models import AuditLog
 from system.terminology import display_names_by_domain
@@ -342,9 +343,9 @@ class _Words:
         if model is None or not resource_id or user is None or not user.is_staff:
             return ""
         opts = model._meta
-        allowed = user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+        allowed = policy.user_can(user, f"{opts.app_label}.change_{opts.model_name}")
         if permission == "view":
-            allowed = allowed or user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+            allowed = allowed or policy.user_can(user, f"{opts.app_label}.view_{opts.model_name}")
         if not allowed:
             return ""
         try:

@@ -283,7 +283,7 @@ class WorkItemAdmin(RoadmapItemAdmin):
     actions = [*RoadmapItemAdmin.actions, "pass_review", "reject_review"]
 
     def has_review_permission(self, request):
-        return request.user.has_perm(policy.REVIEW_WORK)
+        return policy.user_can(request.user, policy.REVIEW_WORK)
 
     @admin.action(description="Pass review (Reason: the rationale)", permissions=["review"])
     def pass_review(self, request, queryset):

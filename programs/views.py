@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 from programs import pages_queries as queries
 from programs.pages_queries import ANCHORS, row_anchor
+from system import policy
 from system.access import read_access
 from system.terminology import display_names_by_domain
 
@@ -24,7 +25,7 @@ class RowLinks:
         self.editable = {
             model_name
             for model_name in ANCHORS
-            if user.is_staff and user.has_perm(f"programs.change_{model_name}")
+            if user.is_staff and policy.user_can(user, f"programs.change_{model_name}")
         }
 
     def mark(self, row, model_name: str, pk: str) -> None:

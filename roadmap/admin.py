@@ -348,8 +348,8 @@ class ClaimAdmin(ContractAdmin):
     ordering = ("page", "id")
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) or request.user.has_perm(
-            policy.RECORD_TEST_RESULT
+        return super().has_change_permission(request, obj) or policy.user_can(
+            request.user, policy.RECORD_TEST_RESULT
         )
 
     def get_readonly_fields(self, request, obj=None):

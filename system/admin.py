@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.db import transaction
 
-from system import audit, models
+from system import audit, models, policy
 from system.admin_base import (
     ContractAdmin,
     ReadOnlyAdmin,
@@ -196,7 +196,7 @@ class ApiTokenAdmin(TableNameMixin, admin.ModelAdmin):
         return False
 
     def has_revoke_permission(self, request):
-        return request.user.has_perm("system.change_apitoken")
+        return policy.user_can(request.user, "system.change_apitoken")
 
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke_selected(self, request, queryset):

@@ -309,7 +309,7 @@ def acting_identity(identity: str, *, field: str, permission: str | None = None)
                 }
             },
         )
-    if permission and not user.has_perm(permission):
+    if permission and not user_can(user, permission):
         raise Invalid(
             "That identity cannot act here.",
             details={"fields": {field: [f"{identity} lacks the permission {permission}."]}},

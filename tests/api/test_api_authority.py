@@ -877,3 +877,45 @@ def test_the_matrix_covers_every_rule_and_the_readme_shows_it():
     assert policy.matrix_table() in readme, (
         "README's role table differs: run manage.py policy_table"
     )
+
+
+def test_permission_checks_go_through_the_policy():
+    """One place asks Django whether a user holds a permission (``policy.user_can``): the
+    API, the pages, the admin's own rules and the services call it, never ``has_perm``."""
+    callers = []
+    for app in ("system", "kernel", "roadmap", "programs", "motus_site"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts or path == ROOT / "system" / "policy.py":
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if ".has_perm(" in line and not line.lstrip().startswith("#"):
+                    callers.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert callers == []
+
+
+def test_a_token_request_asks_no_backend_for_permissions(alice, make_item, monkeypatch):
+    """Token authentication hands the policy the permission set its one query read: no
+    authentication backend is asked during the request (each would be imported and built
+    anew for every check)."""
+    from django.contrib.auth import backends
+
+    asked = []
+    for backend in (backends.BaseBackend, backends.ModelBackend):
+        original = backend.get_all_permissions
+
+        def counting(self, user_obj, obj=None, _original=original):
+            asked.append(type(self).__name__)
+            return _original(self, user_obj, obj)
+
+        monkeypatch.setattr(backend, "get_all_permissions", counting)
+    make_item("W1")
+    response = alice.post(f"{API}/work/W1/claim/", {})
+    assert response.status_code == 201, response.content
+    assert asked == []
+    # Without the token's set (a user loaded anew, as the admin and pages load theirs), the
+    # backends answer, once per user object, and agree.
+    assert policy.user_can(alice.user, policy.CLAIM_WORK)
+    assert "ModelBackend" in asked
+    answers = len(asked)
+    assert not policy.user_can(alice.user, policy.MANAGE_ROADMAP)
+    assert len(asked) == answers
