@@ -92,11 +92,10 @@ class TokenAuthentication(BaseAuthentication):
 
     Every API request passes here, so it is one indexed SQL query (on the driver's cursor,
     ``system.sql``) for the token, its user, whether the user is an agent and the ids of the
-    permissions its role gives (``system.policy`` asks ``has_perm`` on every call:
-    ModelBackend's permission cache is filled from it, the ids named through a map read once
-    per process), and no
-    write unless ``last_used_at`` is a minute old
-    (and that write never waits for the database's write lock: ``ApiToken.note_use``).
+    permissions it holds (handed to ``policy.hold_permissions``, so no authentication
+    backend is asked during the request; the ids named through a map read once per process),
+    and no write unless ``last_used_at`` is a minute old (and that write never waits for the
+    database's write lock: ``ApiToken.note_use``).
     Failed attempts are counted per client address (``FailedTokenThrottle``): past the
     rate they are answered 429 instead of 401.
     """
