@@ -12,6 +12,8 @@ import pytest
 from kernel_rows import (
     OLD,
     ROOT,
+    _code,
+    _pg_trigger_facts,
     check_trigger_files,
     contract_triggers,
     insert,
@@ -25,56 +27,21 @@ from kernel_rows import (
 LATER = "2001-01-02 00:00:00"
 
 
-@pytest.mark.sqlite_only  # reads the sqlite/ files; the PostgreSQL check follows
 def test_sql_files_follow_contract(raw_db):
+    """The SQL files of the backend under test follow the contract (the check every app's
+    trigger tests share: ``kernel_rows.check_trigger_files``, live catalog included)."""
     check_trigger_files(raw_db, "programs", "0002_triggers")
 
 
-def _code(statement: str) -> str:
-    lines = statement.splitlines()
-    return "\n".join(line for line in lines if not line.lstrip().startswith("--")).strip()
-
-
-PG_HEADER = re.compile(
-    r"CREATE TRIGGER (\w+) (BEFORE|AFTER) (INSERT|UPDATE|DELETE)(?: OF ([\w, ]+?))? ON (\w+) "
-)
-
-
-def _pg_live_triggers(conn) -> dict[str, tuple]:
-    """{name: (table, timing, event, update_of columns)} of the user triggers in the database
-    (a trigger on several events is listed with them joined by ' OR ')."""
-    events: dict[str, tuple] = {}
-    for name, table, timing, event in conn.execute(
-        "SELECT trigger_name, event_object_table, action_timing, event_manipulation "
-        "FROM information_schema.triggers WHERE trigger_schema = 'public' "
-        "ORDER BY trigger_name, event_manipulation"
-    ):
-        previous = events.get(name, (table, timing, []))
-        events[name] = (table, timing, [*previous[2], event])
-    found = {}
-    for name, (table, timing, names) in events.items():
-        columns = [
-            r[0]
-            for r in conn.execute(
-                "SELECT event_object_column FROM information_schema.triggered_update_columns "
-                "WHERE trigger_schema = 'public' AND trigger_name = ? ORDER BY event_object_column",
-                (name,),
-            )
-        ]
-        found[name] = (table, timing, " OR ".join(names), columns)
-    return found
-
-
 @pytest.mark.postgresql_only
-def test_postgresql_sql_files_follow_contract(raw_db):
-    """The postgresql/ files: per contract trigger, in creation order, its function (with every
-    contract message, raised as SQLSTATE 23000), DROP TRIGGER IF EXISTS, CREATE TRIGGER with the
-    contract's table, timing, event and UPDATE OF columns; the reverse file drops trigger and
-    function in reverse order; the forward file re-runs, the reverse one removes exactly these."""
+def test_postgresql_sql_files_keep_function_drop_create_order(raw_db):
+    """On top of the shared check, the layout of programs' postgresql/ files: per contract
+    trigger, in creation order, its function (every contract message raised as SQLSTATE
+    23000), DROP TRIGGER IF EXISTS, CREATE TRIGGER executing that function; the reverse file
+    drops trigger then function, in reverse order."""
     from system.sqlfiles import read_statements
 
     specs = contract_triggers("programs")
-    names = [t["name"] for t in specs]
     app = ROOT / "programs"
     forward = [_code(s) for s in read_statements(app, "postgresql", "0002_triggers")]
     reverse = [_code(s) for s in read_statements(app, "postgresql", "0002_triggers", reverse=True)]
@@ -89,11 +56,9 @@ def test_postgresql_sql_files_follow_contract(raw_db):
         ]
     assert [s[: len(e)] for s, e in zip(forward, expected, strict=True)] == expected
     for spec, function, create in zip(specs, forward[0::3], forward[2::3], strict=True):
-        header = PG_HEADER.match(" ".join(create.split()))
-        name, timing, event, update_of, table = header.groups()
-        columns = [c.strip() for c in update_of.split(",")] if update_of else []
-        assert (name, table, timing, event, columns) == (
-            spec["name"],
+        name = spec["name"]
+        assert _pg_trigger_facts(create) == (
+            name,
             spec["table"],
             spec["timing"],
             spec["event"],
@@ -110,20 +75,6 @@ def test_postgresql_sql_files_follow_contract(raw_db):
             f"DROP FUNCTION IF EXISTS {spec['name']}();",
         )
     ]
-
-    before = _pg_live_triggers(raw_db)
-    for spec in specs:
-        event = spec["event"]
-        columns = sorted(spec["update_of"])
-        assert before[spec["name"]] == (spec["table"], spec["timing"], event, columns)
-    for statement in forward:
-        raw_db.execute(statement)
-    assert _pg_live_triggers(raw_db) == before
-    for statement in reverse:
-        raw_db.execute(statement)
-    assert _pg_live_triggers(raw_db) == {n: v for n, v in before.items() if n not in names}
-    left = raw_db.execute("SELECT proname FROM pg_proc WHERE proname = ANY(?)", (names,)).fetchall()
-    assert left == []
 
 
 @pytest.fixture
